@@ -1,0 +1,29 @@
+"""losslab: loss functions you can trust before you train with them.
+
+Every loss has a value, an exact analytic gradient and hessian with respect to ``y_pred`` as
+passed, metadata (``loss.info``), and a check against PyTorch and finite differences
+(``losslab verify``).
+
+>>> import losslab as ll
+>>> loss = ll.get("huber", delta=1.5)
+>>> float(loss([3.0], [5.0]))
+1.875
+"""
+
+from ._core._base import Loss, LossInfo
+from ._core._registry import aliases, get, loss_class, names, register
+from .losses import binary, multiclass, regression  # noqa: F401  (registers the catalogue)
+
+__version__ = "0.1.0"
+
+__all__ = ["Loss", "LossInfo", "aliases", "get", "loss_class", "names", "register", "verify",
+           "__version__"]
+
+
+def __getattr__(name):
+    # ``losslab.verify`` imports the reference machinery (and PyTorch) only when asked for.
+    if name == "verify":
+        from .verify import verify
+
+        return verify
+    raise AttributeError(f"module 'losslab' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The contract (``Loss``), the registry, input validation and stable numerics."""
