@@ -23,7 +23,7 @@ __all__ = ["Loss", "LossInfo", "aliases", "get", "loss_class", "names", "registe
 def __getattr__(name):
     # ``losslab.verify`` imports the reference machinery (and PyTorch) only when asked for.
     if name == "verify":
-        from .verify import verify
+        from .verification import verify
 
         return verify
     raise AttributeError(f"module 'losslab' has no attribute {name!r}")

@@ -1,0 +1,143 @@
+"""The ``losslab`` command line: ``list``, ``show NAME``, ``verify [NAME ...]``.
+
+Every table is built from the registry and from ``loss.info``; every number is computed in the run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from ._core._registry import aliases as _aliases
+from ._core._registry import get, names
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="losslab: loss functions with exact gradients, verified against PyTorch.")
+console = Console()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _loss_or_exit(name: str):
+    try:
+        return get(name)
+    except (ValueError, TypeError) as exc:
+        _fail(str(exc))
+
+
+@app.command("list")
+def list_losses() -> None:
+    """Print the catalogue: every registered loss with its task, domains and metadata."""
+    table = Table(title=f"losslab {__version__}: {len(names())} losses", show_lines=False)
+    for col in ("name", "task", "hyperparameters", "y_true", "y_pred", "convex", "hessian",
+                "noise model"):
+        table.add_column(col, overflow="fold")
+    for n in names():
+        info = get(n).info
+        params = ", ".join(f"{k}={v}" for k, v in info.hyperparameters.items()) or "-"
+        table.add_row(n, info.task, params, info.y_true_domain, info.y_pred_domain,
+                      info.convex.split(" ")[0], info.hessian, info.noise_model or "-")
+    console.print(table)
+    al = _aliases()
+    if al:
+        console.print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in al.items()))
+
+
+@app.command()
+def show(name: str = typer.Argument(..., help="loss name or alias")) -> None:
+    """Print one loss's card: formula, gradient, domains, conventions, references."""
+    loss = _loss_or_exit(name)
+    info = loss.info
+    table = Table(title=f"{info.name}: {info.summary}", show_header=False, show_lines=True)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("repr", repr(loss)),
+        ("aliases", ", ".join(info.aliases) or "-"),
+        ("task", info.task),
+        ("loss", info.formula),
+        ("loss (LaTeX)", info.formula_latex),
+        ("gradient", info.gradient),
+        ("gradient (LaTeX)", info.gradient_latex),
+        ("y_true", info.y_true_domain),
+        ("y_pred", info.y_pred_domain),
+        ("activation", info.activation),
+        ("convex in y_pred", info.convex),
+        ("not differentiable", info.nondifferentiable),
+        ("hessian", info.hessian),
+        ("unreduced value", "one per sample (sums the class axis)" if info.reduces_class_axis
+         else "one per element"),
+        ("outliers", info.outlier_sensitivity),
+        ("noise model", info.noise_model or "-"),
+        ("convention", info.convention),
+        ("references", "\n".join(info.references)),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+@app.command()
+def verify(
+    losses: Optional[list[str]] = typer.Argument(None, help="loss names (default: all)"),
+    cases: int = typer.Option(100, min=1, help="random cases per loss"),
+    seed: int = typer.Option(0, help="seed of the random cases"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the results as JSON"),
+) -> None:
+    """Check every loss against PyTorch (value and autograd gradient, every reduction, with and
+    without weights) and against central differences (gradient and hessian). Exits 1 on a failure."""
+    from .verification import FD_RTOL, TORCH_RTOL
+    from .verification import verify as run_verify
+
+    selected = None
+    if losses:
+        selected = [_loss_or_exit(n).name for n in losses]
+    with console.status("verifying") as status:
+        report = run_verify(selected, n_cases=cases, seed=seed,
+                            progress=lambda n: status.update(f"verifying {n}"))
+    torch_note = (f"PyTorch {report.torch_version}" if report.torch_version
+                  else "PyTorch not installed: finite differences only (pip install 'losslab[torch]')")
+    table = Table(title=f"losslab verify: {cases} cases per loss, float64, {torch_note}")
+    for col, just in (("loss", "left"), ("oracle", "left"), ("checks", "right"),
+                      ("value vs torch", "right"), ("grad vs torch", "right"),
+                      ("grad vs FD", "right"), ("hessian vs FD", "right"), ("hessian", "left"),
+                      ("", "left")):
+        table.add_column(col, justify=just)
+
+    def fmt(x):
+        return "-" if x is None else f"{x:.1e}"
+
+    for r in report.rows:
+        table.add_row(r.name, r.oracle, str(r.comparisons), fmt(r.value_error),
+                      fmt(r.gradient_error), fmt(r.fd_gradient_error), fmt(r.fd_hessian_error),
+                      r.hessian, "[green]ok[/]" if r.ok else "[bold red]FAIL[/]")
+    console.print(table)
+    console.print(f"tolerances (norm-wise relative): PyTorch {TORCH_RTOL:g}, finite differences "
+                  f"{FD_RTOL:g}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.to_dict(), indent=2))
+    failed = [r for r in report.rows if not r.ok]
+    for r in failed:
+        for f in r.failures[:5]:
+            console.print(f"[red]{r.name}[/]: {f}")
+    if failed:
+        console.print(f"[bold red]{len(failed)} of {len(report.rows)} losses failed[/]")
+        raise typer.Exit(1)
+    console.print(f"[bold green]all {len(report.rows)} losses agree with their references[/]")
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
