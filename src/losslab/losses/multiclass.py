@@ -33,7 +33,8 @@ def _vector(xp, arr, like):
         return arr.astype(like.dtype, copy=False)
     import array_api_compat
 
-    return xp.asarray(arr, dtype=like.dtype, device=array_api_compat.device(like))
+    # a writable copy: the stored vector is read-only, which some frameworks refuse to wrap
+    return xp.asarray(arr.copy(), dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def _check_n_classes(vec, name, n_classes):

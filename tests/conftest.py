@@ -1,0 +1,50 @@
+"""Shared fixtures: every test that takes ``case`` runs once per registered loss and setting.
+
+The settings are the ones ``losslab verify`` uses (``losslab.verification._references.SETTINGS``),
+so a loss joins every generic test by being registered and given its settings there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losslab as ll
+from losslab.verification._references import SETTINGS
+
+
+def _cases():
+    out = []
+    for name in ll.names():
+        for params in SETTINGS[name]:
+            pid = name + ("" if not params else "-" + ",".join(f"{k}={v}" for k, v in params.items()))
+            out.append(pytest.param((name, params), id=pid))
+    return out
+
+
+CASES = _cases()
+
+
+def cases_where(predicate):
+    """The cases whose loss instance satisfies ``predicate`` (chosen by metadata, at collection)."""
+    return [c for c in CASES if predicate(make(c.values[0]))]
+
+
+@pytest.fixture(params=CASES)
+def case(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261122)
+
+
+def make(case):
+    name, params = case
+    return ll.get(name, **params)
+
+
+def test_every_loss_has_settings():
+    # A registered loss without settings would silently skip the generic tests.
+    assert sorted(SETTINGS) == ll.names()

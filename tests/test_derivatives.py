@@ -1,0 +1,108 @@
+"""Gradients and hessians against central differences (oracle: 4-point stencil, float64).
+
+Tolerance 1e-7, norm-wise relative (max|analytic - numerical| / max|numerical|); the stencil's
+own error is about 1e-10 of the derivative's scale with h = 1e-4 max(1, |x|). Hessians are
+compared on the scale max(|hessian|, |gradient|), since the stencil's round-off grows with the
+gradient (see losslab/verification/__init__.py). Random inputs keep 0.02 away from every kink.
+"""
+
+import numpy as np
+import pytest
+
+from conftest import make
+from losslab.verification._finite_diff import numerical_gradient, numerical_hessian, relative_error
+
+RTOL = 1e-7
+
+
+def test_the_stencil_itself_on_a_known_function():
+    # Oracle: closed form. d/dx sum(sin x) = cos x; the "hessian" of an elementwise sin is -sin x.
+    class Sin:
+        reduces_class_axis = False
+
+        def __call__(self, y_true, x, reduction="none"):
+            return np.sin(x)
+
+        def gradient(self, y_true, x, reduction="none"):
+            return np.cos(x)
+
+    x = np.linspace(-3, 3, 11)
+    assert relative_error(numerical_gradient(Sin(), None, x), np.cos(x)) < 1e-11
+    assert relative_error(numerical_hessian(Sin(), None, x), -np.sin(x)) < 1e-11
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gradient_matches_central_differences(case, seed):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(np.random.default_rng(seed), 16)
+    g = loss.gradient(y_true, y_pred, reduction="none")
+    assert g.shape == np.shape(y_pred)
+    err = relative_error(g, numerical_gradient(loss, y_true, y_pred), 1e-6)
+    assert err < RTOL, f"{loss!r}: gradient off by {err:.2e}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hessian_matches_central_differences_of_the_gradient(case, seed):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(np.random.default_rng(seed), 16)
+    h = loss.hessian(y_true, y_pred, reduction="none")
+    g = loss.gradient(y_true, y_pred, reduction="none")
+    assert h.shape == np.shape(y_pred)
+    scale = max(1e-6, float(np.max(np.abs(g))))
+    err = relative_error(h, numerical_hessian(loss, y_true, y_pred), scale)
+    assert err < RTOL, f"{loss!r}: hessian off by {err:.2e}"
+
+
+def test_softmax_hessian_diagonal_matches_the_full_jacobian():
+    # Oracle: the full hessian of one sample by central differences of the gradient; the loss
+    # returns its diagonal (info.hessian == "diagonal").
+    import losslab as ll
+
+    for name, kw in [("cce", {}), ("categorical_focal", {"gamma": 0.5}), ("poly1", {}),
+                     ("kl_div", {})]:
+        kw = kw | ({} if name == "poly1" else {"from_logits": True})
+        loss = ll.get(name, **kw)
+        y_true, x = loss._random_inputs(np.random.default_rng(3), 1)
+        n = x.shape[1]
+        full = np.zeros((n, n))
+        for j in range(n):
+            hj = 1e-5
+            e = np.zeros_like(x)
+            e[0, j] = hj
+            full[:, j] = ((loss.gradient(y_true, x + e, reduction="sum")
+                           - loss.gradient(y_true, x - e, reduction="sum")) / (2 * hj))[0]
+        diag = loss.hessian(y_true, x, reduction="sum")[0]
+        np.testing.assert_allclose(diag, np.diag(full), rtol=1e-7, atol=1e-9 * np.abs(full).max())
+        off = np.abs(full - np.diag(np.diag(full))).max()
+        assert off > 0.1 * np.abs(diag).max()  # off-diagonals exist: the diagonal is not all
+
+
+KINKS = [
+    # (loss, y_true, y_pred, documented subgradient at the kink, documented hessian there)
+    ("mae", {}, 1.0, 1.0, 0.0, 0.0),
+    ("quantile", {"quantile": 0.2}, 1.0, 1.0, 0.0, 0.0),
+    ("mape", {}, 2.0, 2.0, 0.0, 0.0),
+    ("smooth_l1", {"beta": 0.0}, 1.0, 1.0, 0.0, 0.0),
+    ("hinge", {}, 1.0, 1.0, 0.0, 0.0),
+    ("hinge", {}, -1.0, -1.0, 0.0, 0.0),
+    ("squared_hinge", {}, 1.0, 1.0, 0.0, 0.0),
+    ("huber", {"delta": 1.0}, 0.0, 1.0, 1.0, 0.0),  # |e| = delta: linear branch, as torch
+    ("asymmetric_mse", {"under": 3.0, "over": 1.0}, 1.0, 1.0, 0.0, 2.0),  # e = 0: 2 * over
+]
+
+
+@pytest.mark.parametrize("name,kw,y_true,y_pred,grad,hess", KINKS)
+def test_documented_subgradient_at_kinks(name, kw, y_true, y_pred, grad, hess):
+    import losslab as ll
+
+    loss = ll.get(name, **kw)
+    assert float(loss.gradient([y_true], [y_pred])[0]) == grad
+    assert float(loss.hessian([y_true], [y_pred])[0]) == hess
+
+
+def test_multi_margin_subgradient_at_a_zero_margin():
+    import losslab as ll
+
+    # margin - x_y + x_c = 1 - 1 + 0 = 0 exactly for class 1: torch's "> 0" gives no gradient.
+    g = ll.get("multi_margin").gradient([0], [[1.0, 0.0, -5.0]], reduction="sum")
+    np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0]])

@@ -1,0 +1,187 @@
+"""Properties that hold for every registered loss, read from its metadata (never its name)."""
+
+import numpy as np
+import pytest
+
+import losslab as ll
+from conftest import cases_where, make
+
+# ---------------------------------------------------------------------------------------------
+# fused equals separate; reductions; weights
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_fused_equals_separate(case, reduction, rng):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 12)
+    w = rng.uniform(0.1, 2.0, size=12)
+    for sw in (None, w):
+        v, g = loss.value_and_gradient(y_true, y_pred, sample_weight=sw, reduction=reduction)
+        np.testing.assert_array_equal(v, loss(y_true, y_pred, sample_weight=sw, reduction=reduction))
+        np.testing.assert_array_equal(g, loss.gradient(y_true, y_pred, sample_weight=sw,
+                                                       reduction=reduction))
+
+
+def test_reductions_follow_the_contract(case, rng):
+    # Oracle: the definitions, applied by hand to the unreduced values (float64, 1e-13).
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 10)
+    w = rng.uniform(0.1, 2.0, size=10)
+    per = loss(y_true, y_pred, reduction="none")
+    g_none = loss.gradient(y_true, y_pred, reduction="none")
+    mask = loss._sample_mask(np, np.asarray(y_true))
+    keep = np.ones(per.shape[0]) if mask is None else np.asarray(mask, float)
+    wb = (w * keep).reshape((-1,) + (1,) * (per.ndim - 1)) * np.ones_like(per)
+    np.testing.assert_allclose(loss(y_true, y_pred, reduction="sum"), per.sum(), rtol=1e-13)
+    np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=w, reduction="sum"),
+                               (per * wb).sum(), rtol=1e-13)
+    if wb.sum() > 0:
+        np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=w, reduction="mean"),
+                                   (per * wb).sum() / wb.sum(), rtol=1e-13)
+        gw = g_none * (wb / wb.sum()).reshape(wb.shape + (1,) * (g_none.ndim - wb.ndim))
+        np.testing.assert_allclose(loss.gradient(y_true, y_pred, sample_weight=w), gw,
+                                   rtol=1e-13, atol=1e-300)
+    if mask is None:
+        np.testing.assert_allclose(loss(y_true, y_pred), per.mean(), rtol=1e-13)
+        np.testing.assert_allclose(loss.gradient(y_true, y_pred), g_none / per.size, rtol=1e-13)
+        np.testing.assert_allclose(loss.hessian(y_true, y_pred),
+                                   loss.hessian(y_true, y_pred, reduction="none") / per.size,
+                                   rtol=1e-13)
+
+
+def test_integer_weights_equal_repeated_samples(case, rng):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 6)
+    counts = np.array([1, 2, 3, 1, 2, 1])
+    rep_t, rep_p = np.repeat(y_true, counts, axis=0), np.repeat(y_pred, counts, axis=0)
+    for reduction in ("sum", "mean"):
+        np.testing.assert_allclose(
+            loss(y_true, y_pred, sample_weight=counts, reduction=reduction),
+            loss(rep_t, rep_p, reduction=reduction), rtol=1e-12)
+
+
+def test_constant_weights_leave_the_mean_unchanged(case, rng):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 8)
+    np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=np.full(8, 3.5)),
+                               loss(y_true, y_pred), rtol=1e-13)
+
+
+def test_elementwise_weights_of_the_unreduced_shape(rng):
+    loss = ll.get("huber")
+    y_true, y_pred = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    w = rng.uniform(0.5, 1.5, size=(4, 3))
+    np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=w),
+                               (w * loss(y_true, y_pred, reduction="none")).sum() / w.sum(),
+                               rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------
+# a perfect prediction is a minimum
+# ---------------------------------------------------------------------------------------------
+
+
+def _perfect(loss, y_true):
+    """The best prediction for y_true, from the loss's metadata (far out for unbounded ones)."""
+    y_true = np.asarray(y_true, dtype=float)
+    info = loss.info
+    if info.task == "regression":
+        if getattr(loss, "log_input", True) is False:
+            return y_true - loss.eps  # argmin of r - y log(r + eps)
+        if getattr(loss, "log_input", False):
+            return np.log(y_true)
+        return y_true.copy()
+    if loss.reduces_class_axis and y_true.ndim == 1:  # class indices -> one-hot rows
+        y_true = np.eye(4)[y_true.astype(int)]
+    if "logits" in info.activation or "score" in info.activation:
+        if not loss.reduces_class_axis:
+            y_true = np.where(y_true == -1, 0.0, y_true)
+        return 30.0 * (2 * y_true - 1)  # the infimum is at infinity; e^-30 is close enough
+    return y_true.copy()  # probabilities: the labels themselves
+
+
+def _hard(loss, rng, n):
+    y_true, _ = loss._random_inputs(rng, n)
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind == "f" and loss.info.task != "regression":
+        y_true = np.round(y_true)  # hard labels, where perfection is attainable
+        if y_true.ndim == 2:
+            y_true = np.eye(y_true.shape[1])[np.argmax(y_true, axis=1)]
+    if hasattr(loss, "log_input"):
+        y_true = y_true + 1.0  # positive counts: log(0) is no prediction, rate 0 a boundary
+    return y_true
+
+
+# Label smoothing moves the minimum inside the domain; poly1 with epsilon < 0 is unbounded below.
+@pytest.mark.parametrize("case", cases_where(
+    lambda loss: not getattr(loss, "label_smoothing", 0) and getattr(loss, "epsilon", 0) >= 0))
+def test_perfect_prediction_is_a_minimum(case, rng):
+    loss = make(case)
+    y_true = _hard(loss, rng, 8)
+    best = _perfect(loss, y_true)
+    v_best = float(loss(y_true, best))
+    domain = loss._y_pred_domain()
+    for _ in range(20):
+        other = best + rng.normal(0, 0.3, size=best.shape)
+        if domain is not None:
+            other = np.clip(other, domain.low if domain.low is not None else -np.inf,
+                            domain.high if domain.high is not None else np.inf)
+        assert float(loss(y_true, other)) >= v_best - 1e-12
+
+
+# Classification minima lie on the boundary of [0, 1] or at infinite logits.
+@pytest.mark.parametrize("case", cases_where(lambda loss: loss.info.task == "regression"))
+def test_regression_losses_are_stationary_at_a_perfect_prediction(case, rng):
+    loss = make(case)
+    y_true = _hard(loss, rng, 8)
+    g = loss.gradient(y_true, _perfect(loss, y_true))
+    np.testing.assert_allclose(g, 0.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax shift invariance; float32 and float64
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", cases_where(
+    lambda loss: "softmax" in loss.info.activation and getattr(loss, "from_logits", False)))
+def test_softmax_losses_ignore_a_shift_of_all_logits(case, rng):
+    loss = make(case)
+    y_true, x = loss._random_inputs(rng, 10)
+    shift = rng.normal(0, 5, size=(10, 1))
+    np.testing.assert_allclose(loss(y_true, x + shift, reduction="none"),
+                               loss(y_true, x, reduction="none"), rtol=1e-12, atol=1e-14)
+    g = loss.gradient(y_true, x, reduction="none")
+    np.testing.assert_allclose(g, loss.gradient(y_true, x + shift, reduction="none"),
+                               rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=1e-13)  # the shift direction is flat
+
+
+def test_float32_stays_float32_and_agrees_with_float64(case, rng):
+    # float32 carries 7 digits; 1e-5 relative allows the conditioning of log/exp near saturation.
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 16)
+    yt32 = y_true.astype(np.float32) if y_true.dtype.kind == "f" else y_true
+    y32 = y_pred.astype(np.float32)
+    for method in (loss.__call__, loss.gradient, loss.hessian):
+        r64 = method(y_true, y_pred, reduction="none")
+        r32 = method(yt32, y32, reduction="none")
+        assert r32.dtype == np.float32, method.__name__
+        scale = max(1.0, float(np.max(np.abs(r64))))
+        assert np.max(np.abs(r32 - r64)) <= 1e-5 * scale, method.__name__
+
+
+def test_inputs_are_not_modified(case, rng):
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 8)
+    t0, p0 = y_true.copy(), y_pred.copy()
+    loss.value_and_gradient(y_true, y_pred, reduction="mean")
+    loss.hessian(y_true, y_pred)
+    np.testing.assert_array_equal(y_true, t0)
+    np.testing.assert_array_equal(y_pred, p0)
+
+
+def test_python_sequences_are_accepted():
+    assert float(ll.get("mse")([1, 2, 3], [1, 2, 5])) == pytest.approx(4 / 3, rel=1e-15)
+    assert ll.get("mse").gradient([1, 2], [1, 3]).dtype == np.float64  # integer input -> float64
