@@ -55,30 +55,30 @@ def sigmoid_pair(xp, x):
     return xp.where(pos, r, small), xp.where(pos, small, r)
 
 
-def logsumexp(xp, x, axis=-1, keepdims=False):
-    """log(sum(exp(x))) along ``axis``, shifted by the maximum so that no exp overflows."""
-    m = xp.max(x, axis=axis, keepdims=True)
-    out = m + xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
-    if not keepdims:
-        out = xp.squeeze(out, axis=axis)
-    return out
+def _shifted_lse(xp, x):
+    """(m, log1p(rest)) with m the row maximum and rest the sum of the other exp(x - m)."""
+    m = xp.max(x, axis=-1, keepdims=True)
+    first_max = xp.arange(x.shape[-1]) == xp.argmax(x, axis=-1, keepdims=True)
+    rest = xp.sum(xp.where(first_max, 0.0, xp.exp(x - m)), axis=-1, keepdims=True)
+    return m, xp.log1p(rest)
+
+
+def logsumexp(xp, x, keepdims=False):
+    """log(sum(exp(x))) over the last axis, as m + log1p(sum of the other exp(x - m)).
+
+    Shifting by the maximum m prevents overflow; summing the other terms apart from the maximum's
+    exp(0) = 1 and taking log1p keeps the tail: log(1 + 2e-22) rounds to 0, log1p does not.
+    """
+    m, tail = _shifted_lse(xp, x)
+    out = m + tail
+    return out if keepdims else xp.squeeze(out, axis=-1)
 
 
 def log_softmax(xp, x):
-    """x - logsumexp(x) along the last axis: exact where softmax(x) underflows to 0."""
-    return x - logsumexp(xp, x, axis=-1, keepdims=True)
-
-
-def xlogy(xp, x, y):
-    """x * log(y) with the convention 0 * log(0) = 0 (as scipy.special.xlogy)."""
-    safe = xp.where(x == 0, 1.0, y)
-    return xp.where(x == 0, 0.0, x * xp.log(safe))
-
-
-def logcosh(xp, x):
-    """log(cosh(x)) = |x| + log1p(exp(-2|x|)) - log 2; cosh overflows for |x| > 710."""
-    a = xp.abs(x)
-    return a + xp.log1p(xp.exp(-2.0 * a)) - LOG2
+    """(x - m) - log1p(rest) along the last axis: exact where softmax(x) underflows to 0, and for
+    the maximum of a confident row, where x - logsumexp(x) would round log p = -2e-22 to 0."""
+    m, tail = _shifted_lse(xp, x)
+    return (x - m) - tail
 
 
 def one_minus_softmax(xp, x, log_p):
@@ -94,8 +94,8 @@ def one_minus_softmax(xp, x, log_p):
     idx = xp.argmax(x, axis=-1, keepdims=True)
     is_max = xp.arange(n_classes) == idx
     others = xp.where(is_max, -math.inf, x)
-    lse_others = logsumexp(xp, others, axis=-1, keepdims=True)
-    lse_all = logsumexp(xp, x, axis=-1, keepdims=True)
+    lse_others = logsumexp(xp, others, keepdims=True)
+    lse_all = logsumexp(xp, x, keepdims=True)
     q_max = xp.exp(lse_others - lse_all)
     q = xp.where(is_max, q_max, 1.0 - xp.exp(log_p))
     return q, is_max, lse_others

@@ -1,0 +1,128 @@
+"""Valid but extreme inputs stay finite, and the stable primitives stay accurate."""
+
+import math
+
+import numpy as np
+import pytest
+
+import losslab as ll
+from losslab._core import _math as M
+
+LOGIT_LOSSES = [
+    ("bce", {"from_logits": True}), ("bce", {"from_logits": True, "pos_weight": 3.0}),
+    ("focal", {"from_logits": True}), ("focal", {"from_logits": True, "gamma": 0.5}),
+    ("focal", {"from_logits": True, "gamma": 0.0}), ("logistic", {}),
+    ("cce", {"from_logits": True}), ("cce", {"from_logits": True, "label_smoothing": 0.1}),
+    ("sparse_cce", {"from_logits": True}), ("categorical_focal", {"from_logits": True}),
+    ("categorical_focal", {"from_logits": True, "gamma": 0.5}), ("kl_div", {"from_logits": True}),
+    ("poly1", {}), ("multilabel_soft_margin", {}),
+]
+
+
+def _extreme_inputs(loss, big, dtype):
+    if loss.info.task in ("binary",) and not loss.reduces_class_axis:
+        y = np.array([0, 1, 0, 1] * 2, dtype=dtype)
+        if loss.name == "logistic":
+            y = 2 * y - 1
+        return y, np.array([big, big, -big, -big, big, -big, 0, 1], dtype=dtype)
+    x = np.array([[big, -big, 0.0], [-big, big, -big], [0.0, 0.0, big], [big, big, -big]], dtype=dtype)
+    labels = np.array([0, 0, 2, 1])
+    if loss.shape_rule == "class_index":
+        return labels, x
+    if loss.info.task == "multilabel":
+        return (x > 0).astype(dtype), x
+    y = np.eye(3, dtype=dtype)[labels]
+    return y, x
+
+
+@pytest.mark.parametrize("dtype,big", [(np.float64, 1e4), (np.float32, 100.0)])
+@pytest.mark.parametrize("name,kw", LOGIT_LOSSES, ids=[f"{n}-{kw}" for n, kw in LOGIT_LOSSES])
+def test_extreme_logits_stay_finite(name, kw, dtype, big):
+    loss = ll.get(name, **kw)
+    y, x = _extreme_inputs(loss, big, dtype)
+    for out in (loss(y, x, reduction="none"), loss.gradient(y, x), loss.hessian(y, x)):
+        assert out.dtype == dtype
+        assert np.all(np.isfinite(out)), out
+
+
+def test_extreme_logits_have_the_right_values():
+    # Oracle: closed forms. A confident mistake by 1e4 costs 1e4; a confident success ~ e^-1e4.
+    bce = ll.get("bce", from_logits=True)
+    np.testing.assert_allclose(bce([1.0, 0.0], [-1e4, 1e4], reduction="none"), [1e4, 1e4], rtol=1e-15)
+    np.testing.assert_allclose(bce.gradient([1.0, 0.0], [-1e4, 1e4], reduction="none"), [-1.0, 1.0])
+    assert float(bce([1.0], [40.0], reduction="none")[0]) == pytest.approx(math.exp(-40), rel=1e-14)
+    ce = ll.get("sparse_cce", from_logits=True)
+    assert float(ce([1], [[1e4, -1e4]])) == pytest.approx(2e4, rel=1e-15)
+    g = ce.gradient([1], [[1e4, -1e4]], reduction="sum")
+    np.testing.assert_allclose(g, [[1.0, -1.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name,kw", [("bce", {}), ("bce", {"pos_weight": 2.0}), ("focal", {}),
+                                     ("focal", {"gamma": 0.5}), ("focal", {"gamma": 0.0, "alpha": None}),
+                                     ("cce", {}), ("categorical_focal", {}),
+                                     ("categorical_focal", {"gamma": 0.3}), ("kl_div", {})])
+def test_probabilities_of_exactly_0_and_1_stay_finite(name, kw, dtype):
+    loss = ll.get(name, **kw)
+    if loss.reduces_class_axis:
+        y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=dtype)
+        p = np.array([[1, 0, 0], [1, 0, 0], [0.5, 0.5, 0]], dtype=dtype)
+    else:
+        y = np.array([1, 0, 1, 0], dtype=dtype)
+        p = np.array([1, 0, 0, 1], dtype=dtype)
+    for out in (loss(y, p, reduction="none"), loss.gradient(y, p), loss.hessian(y, p)):
+        assert out.dtype == dtype and np.all(np.isfinite(out))
+
+
+def test_focal_with_gamma_below_1_at_saturation_is_finite_and_tends_to_0():
+    # Near p_t -> 1 the gradient behaves like q^gamma -> 0 (no 0 * inf).
+    loss = ll.get("focal", gamma=0.3, from_logits=True)
+    g = loss.gradient([1.0, 1.0, 0.0], [50.0, 800.0, -800.0], reduction="none")
+    assert np.all(np.isfinite(g)) and np.all(np.abs(g) < 1e-5)
+
+
+def test_large_errors_stay_finite_in_log_cosh():
+    loss = ll.get("log_cosh")
+    v = loss([0.0], [1e6], reduction="none")
+    assert float(v[0]) == pytest.approx(1e6 - math.log(2), rel=1e-15)
+    assert float(loss.gradient([0.0], [1e6])[0]) == 1.0
+
+
+# ---- the primitives, at extreme inputs, against closed forms ---------------------------------
+
+
+def test_softplus_and_log_sigmoid():
+    x = np.array([-1e4, -40.0, 0.0, 40.0, 1e4])
+    sp, sp_neg = M.softplus_pair(np, x)
+    np.testing.assert_allclose(sp, [0.0, math.exp(-40), math.log(2), 40 + math.exp(-40), 1e4],
+                               rtol=1e-15, atol=0)
+    np.testing.assert_allclose(sp_neg, sp[::-1], rtol=1e-15)
+    np.testing.assert_allclose(M.softplus(np, x), sp, rtol=1e-15)
+    np.testing.assert_allclose(M.log_sigmoid(np, x), -sp_neg, rtol=1e-15)
+
+
+def test_sigmoid_pair_keeps_relative_precision():
+    s, s_neg = M.sigmoid_pair(np, np.array([-800.0, -40.0, 0.0, 40.0, 800.0]))
+    np.testing.assert_allclose(s_neg, [1.0, 1.0, 0.5, math.exp(-40) / (1 + math.exp(-40)), 0.0],
+                               rtol=1e-15)
+    np.testing.assert_allclose(M.sigmoid(np, np.array([-40.0, 40.0])), [math.exp(-40) / (1 + math.exp(-40)), 1.0],
+                               rtol=1e-15)
+
+
+def test_logsumexp_and_one_minus_softmax():
+    x = np.array([[1e4, 0.0, -50.0], [0.0, -50.0, -1e4]])
+    np.testing.assert_allclose(M.logsumexp(np, x), [1e4, math.log1p(math.exp(-50))], rtol=1e-15)
+    log_p = M.log_softmax(np, x)
+    assert log_p[1, 0] == pytest.approx(-math.log1p(math.exp(-50)), rel=1e-15)  # not 0
+    assert log_p[0, 0] == 0.0 and log_p[0, 2] == -1e4 - 50.0
+    q, is_max, _ = M.one_minus_softmax(np, x, log_p)
+    # Row 2: 1 - p_max = (e^-50 + e^-1e4) / (1 + e^-50 + ...) = e^-50 / (1 + e^-50): a naive
+    # 1 - p gives exactly 0 here.
+    assert q[1, 0] == pytest.approx(math.exp(-50) / (1 + math.exp(-50)), rel=1e-14)
+    assert is_max[0, 0] and is_max[1, 0]
+
+
+def test_xlogy_and_logcosh():
+    np.testing.assert_array_equal(M.xlogy(np, np.array([0.0, 0.0]), np.array([0.0, 1.0])), [0.0, 0.0])
+    np.testing.assert_allclose(M.logcosh(np, np.array([0.0, 1.0, 800.0])),
+                               [0.0, math.log(math.cosh(1.0)), 800 - math.log(2)], rtol=1e-15, atol=1e-300)
