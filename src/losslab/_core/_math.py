@@ -81,6 +81,18 @@ def log_softmax(xp, x):
     return (x - m) - tail
 
 
+def xlogy(xp, x, y):
+    """x * log(y) with the convention 0 * log(0) = 0 (as scipy.special.xlogy)."""
+    safe = xp.where(x == 0, 1.0, y)
+    return xp.where(x == 0, 0.0, x * xp.log(safe))
+
+
+def logcosh(xp, x):
+    """log(cosh(x)) = |x| + log1p(exp(-2|x|)) - log 2; cosh overflows for |x| > 710."""
+    a = xp.abs(x)
+    return a + xp.log1p(xp.exp(-2.0 * a)) - LOG2
+
+
 def one_minus_softmax(xp, x, log_p):
     """1 - softmax(x) along the last axis, to full relative precision also where p is close to 1.
 
