@@ -106,3 +106,21 @@ def test_multi_margin_subgradient_at_a_zero_margin():
     # margin - x_y + x_c = 1 - 1 + 0 = 0 exactly for class 1: torch's "> 0" gives no gradient.
     g = ll.get("multi_margin").gradient([0], [[1.0, 0.0, -5.0]], reduction="sum")
     np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("name,kw", [("categorical_focal", {"from_logits": True, "gamma": 2.0}),
+                                     ("categorical_focal", {"from_logits": True, "gamma": 0.5}),
+                                     ("cce", {"from_logits": True}), ("poly1", {})])
+def test_derivatives_at_tied_logits(name, kw):
+    # All-zero logits (a fresh model) tie every class: the softmax is smooth there, but the
+    # numerics take their tie branch. Oracle: central differences, as above.
+    import losslab as ll
+
+    loss = ll.get(name, **kw)
+    x = np.zeros((3, 4))
+    x[2, :2] = 1.5  # a row with two tied maxima among four
+    y = [0, 1, 3] if loss.shape_rule == "class_index" else np.eye(4)[[0, 1, 3]]
+    g = loss.gradient(y, x, reduction="none")
+    assert relative_error(g, numerical_gradient(loss, y, x), 1e-6) < RTOL
+    h = loss.hessian(y, x, reduction="none")
+    assert relative_error(h, numerical_hessian(loss, y, x), float(np.abs(g).max())) < RTOL

@@ -248,7 +248,7 @@ class Loss:
 
     def _convert_y_true(self, xp, y_true, dtype):
         """Cast y_true for the kernel; losses with integer labels override this."""
-        return xp.astype(y_true, dtype)
+        return xp.astype(y_true, dtype, copy=False)
 
     def _prepare(self, y_true, y_pred):
         """Convert and validate the inputs; returns (xp, y_true, y_pred)."""
@@ -258,7 +258,7 @@ class Loss:
         dtype = _float_dtype(xp, y_pred)
         if xp.isdtype(y_pred.dtype, "bool"):
             raise TypeError("y_pred must hold real numbers, got dtype bool")
-        y_pred = xp.astype(y_pred, dtype)
+        y_pred = xp.astype(y_pred, dtype, copy=False)
         if math.prod(y_pred.shape) == 0:
             raise ValueError(f"y_pred must not be empty, got shape {tuple(y_pred.shape)}")
         self._check_shapes(y_true, y_pred)
@@ -304,7 +304,7 @@ class Loss:
 
     def _weights(self, xp, sample_weight, y_pred, value_shape):
         w = _to_namespace(xp, sample_weight, y_pred, "sample_weight")
-        w = xp.astype(w, y_pred.dtype)
+        w = xp.astype(w, y_pred.dtype, copy=False)
         if tuple(w.shape) != value_shape:
             if w.ndim == 1 and w.shape[0] == value_shape[0]:
                 w = xp.reshape(w, (value_shape[0],) + (1,) * (len(value_shape) - 1))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 LOG2 = math.log(2.0)
 
 
@@ -55,30 +57,56 @@ def sigmoid_pair(xp, x):
     return xp.where(pos, r, small), xp.where(pos, small, r)
 
 
-def _shifted_lse(xp, x):
-    """(m, log1p(rest)) with m the row maximum and rest the sum of the other exp(x - m)."""
-    m = xp.max(x, axis=-1, keepdims=True)
-    first_max = xp.arange(x.shape[-1]) == xp.argmax(x, axis=-1, keepdims=True)
-    rest = xp.sum(xp.where(first_max, 0.0, xp.exp(x - m)), axis=-1, keepdims=True)
-    return m, xp.log1p(rest)
+def row_sum(xp, a):
+    """Sum over the last axis, keeping it. NumPy's axis reduction over a short last axis runs a
+    loop per row (15x slower than a matrix-vector product for 4 classes), so NumPy uses a @ 1."""
+    if xp is np and a.ndim == 2 and a.dtype.kind == "f" and a.shape[1] <= 64:
+        return (a @ np.ones(a.shape[1], dtype=a.dtype))[:, None]
+    return xp.sum(a, axis=-1, keepdims=True)
+
+
+def row_max(xp, a):
+    """Maximum over the last axis, keeping it (NumPy: a loop over the columns, as row_sum)."""
+    if xp is np and a.ndim == 2 and a.shape[1] <= 64:
+        m = a[:, 0].copy()
+        for j in range(1, a.shape[1]):
+            np.maximum(m, a[:, j], out=m)
+        return m[:, None]
+    return xp.max(a, axis=-1, keepdims=True)
+
+
+def softmax_parts(xp, x):
+    """(m, e, is_max, rest) of the rows of x, with everything a stable softmax needs.
+
+    m is the row maximum, e = exp(x - m) (so e = 1 exactly at the maxima), is_max marks the
+    maxima (as 0.0 / 1.0), and rest = sum(e) - 1 computed without that subtraction: the maxima's
+    exact ones are removed first and added back as (number of maxima - 1). Then
+
+    * log softmax(x) = (x - m) - log1p(rest): keeps log p = -2e-22 for a confident row, where
+      x - logsumexp(x) rounds it to 0;
+    * softmax(x) = e / (1 + rest);
+    * 1 - softmax(x) at a maximum = rest / (1 + rest), with no cancellation where p rounds to 1.
+    """
+    m = row_max(xp, x)
+    e = xp.exp(x - m)
+    is_max = xp.astype(x == m, x.dtype)
+    rest = row_sum(xp, e - is_max) + (row_sum(xp, is_max) - 1.0)
+    return m, e, is_max, rest
 
 
 def logsumexp(xp, x, keepdims=False):
-    """log(sum(exp(x))) over the last axis, as m + log1p(sum of the other exp(x - m)).
-
-    Shifting by the maximum m prevents overflow; summing the other terms apart from the maximum's
-    exp(0) = 1 and taking log1p keeps the tail: log(1 + 2e-22) rounds to 0, log1p does not.
-    """
-    m, tail = _shifted_lse(xp, x)
-    out = m + tail
+    """log(sum(exp(x))) over the last axis, as m + log1p(rest) (see softmax_parts): no overflow,
+    and the tail survives: log(1 + 2e-22) rounds to 0, log1p does not."""
+    m, _, _, rest = softmax_parts(xp, x)
+    out = m + xp.log1p(rest)
     return out if keepdims else xp.squeeze(out, axis=-1)
 
 
 def log_softmax(xp, x):
-    """(x - m) - log1p(rest) along the last axis: exact where softmax(x) underflows to 0, and for
-    the maximum of a confident row, where x - logsumexp(x) would round log p = -2e-22 to 0."""
-    m, tail = _shifted_lse(xp, x)
-    return (x - m) - tail
+    """(x - m) - log1p(rest) over the last axis: exact where softmax(x) underflows to 0, and for
+    the maximum of a confident row."""
+    m, _, _, rest = softmax_parts(xp, x)
+    return (x - m) - xp.log1p(rest)
 
 
 def xlogy(xp, x, y):
@@ -93,21 +121,12 @@ def logcosh(xp, x):
     return a + xp.log1p(xp.exp(-2.0 * a)) - LOG2
 
 
-def one_minus_softmax(xp, x, log_p):
-    """1 - softmax(x) along the last axis, to full relative precision also where p is close to 1.
+def one_minus_softmax(xp, x):
+    """1 - softmax(x) over the last axis, to full relative precision also where p rounds to 1.
 
-    For the row maximum, 1 - p loses every digit once p rounds to 1; there it is computed as
-    exp(logsumexp over the other entries - logsumexp over all), which has no cancellation.
-    For the other entries p <= 1/2, so 1 - p is exact enough. Returns (q, is_max, log_q_max_others)
-    where the last is logsumexp over the entries other than the row maximum (needed by callers that
-    form ratios p_j / q_max without underflow).
+    At a row maximum 1 - p = rest / (1 + rest) (see softmax_parts); elsewhere p <= 1/2, so 1 - p
+    is exact enough.
     """
-    n_classes = x.shape[-1]
-    idx = xp.argmax(x, axis=-1, keepdims=True)
-    is_max = xp.arange(n_classes) == idx
-    others = xp.where(is_max, -math.inf, x)
-    lse_others = logsumexp(xp, others, keepdims=True)
-    lse_all = logsumexp(xp, x, keepdims=True)
-    q_max = xp.exp(lse_others - lse_all)
-    q = xp.where(is_max, q_max, 1.0 - xp.exp(log_p))
-    return q, is_max, lse_others
+    _, e, is_max, rest = softmax_parts(xp, x)
+    total = 1.0 + rest
+    return xp.where(is_max > 0, rest / total, 1.0 - e / total)

@@ -46,33 +46,39 @@ def _one_hot(xp, labels, n_classes, dtype):
     return xp.astype(labels[:, None] == xp.arange(n_classes), dtype)
 
 
-def _softmax_state(xp, x):
-    """Everything the softmax chain rule needs, each to full precision."""
-    log_p = M.log_softmax(xp, x)
-    p = xp.exp(log_p)
-    q, is_max, lse_others = M.one_minus_softmax(xp, x, log_p)
-    return log_p, p, q, is_max, lse_others
+def _softmax_state(xp, x, need_q):
+    """log p, p, 1 - p (only if asked), and what the hessian needs, each to full precision."""
+    m, e, is_max, rest = M.softmax_parts(xp, x)
+    total = 1.0 + rest
+    log_p = (x - m) - xp.log1p(rest)
+    p = e / total
+    q = xp.where(is_max > 0, rest / total, 1.0 - p) if need_q else None
+    return log_p, p, q, (e, is_max, rest)
 
 
-def _softmax_derivatives(xp, x, p, q, is_max, lse_others, u, wq2, order):
+def _softmax_derivatives(xp, p, q, parts, u, wq2, order):
     """Gradient and hessian diagonal w.r.t. logits of sum_c g_c(softmax(x)_c).
 
-    H_jj = w_j q_j^2 + p_j^2 sum_{c != j} w_c - p_j q_j U. Only w at the row's argmax can be
-    huge (its q may underflow); there the term p_j^2 w_max is evaluated as
-    (p_j / q_max)^2 (w_max q_max^2), with p_j / q_max = exp(x_j - logsumexp_{c != max} x_c) <= 1.
+    H_jj = w_j q_j^2 + p_j^2 sum_{c != j} w_c - p_j q_j U, with w = wq2 / q^2. Only at a row's
+    single maximum can q underflow and w overflow; there the terms p_j^2 w_max are evaluated as
+    (p_j / q_max)^2 (w_max q_max^2), where p_j / q_max = e_j / rest. With tied maxima q >= 1/2
+    and every w is finite.
     """
-    big_u = xp.sum(u, axis=-1, keepdims=True)
+    big_u = M.row_sum(xp, u)
     grad = u - p * big_u
     hess = None
     if order >= 2:
         hess = -(p * q) * big_u
         if wq2 is not None:
-            q_safe = xp.where(is_max, 1.0, q)
-            w = xp.where(is_max, 0.0, wq2 / (q_safe * q_safe))
-            w_total = xp.sum(w, axis=-1, keepdims=True)
-            wq2_max = xp.sum(xp.where(is_max, wq2, 0.0), axis=-1, keepdims=True)
-            ratio2 = xp.exp(2.0 * xp.where(is_max, 0.0, x - lse_others))
-            hess = hess + wq2 + p * p * (w_total - w) + xp.where(is_max, 0.0, ratio2 * wq2_max)
+            e, is_max, rest = parts
+            single = is_max * xp.astype(M.row_sum(xp, is_max) == 1.0, p.dtype)
+            q_safe = xp.where(single > 0, 1.0, q)
+            w = xp.where(single > 0, 0.0, wq2 / (q_safe * q_safe))
+            # p_j / q_max = e_j / rest off the maxima (<= 1 there); 0 at the maxima, where
+            # 1 / rest could overflow.
+            ratio = (e - is_max) / xp.where(rest > 0, rest, 1.0)
+            hess = (hess + wq2 + p * p * (M.row_sum(xp, w) - w)
+                    + ratio * ratio * M.row_sum(xp, single * wq2))
     return grad, hess
 
 
@@ -92,6 +98,7 @@ class _RowsLoss(Loss):
     task = "multiclass"
     shape_rule = "rows"
     from_logits = False
+    _needs_q = True  # whether the class-wise function uses 1 - p (else only for the hessian)
 
     @property
     def hessian_kind(self):  # type: ignore[override]
@@ -121,17 +128,17 @@ class _RowsLoss(Loss):
     def _kernel(self, xp, y_true, y_pred, order):
         y = self._targets(xp, y_true, y_pred)
         if self.from_logits:
-            log_p, p, q, is_max, lse_others = _softmax_state(xp, y_pred)
+            log_p, p, q, parts = _softmax_state(xp, y_pred, self._needs_q or order >= 2)
         else:
             eps = _clip_eps(xp, getattr(self, "eps", None), y_pred.dtype)
             p = xp.clip(y_pred, eps, 1.0 - eps)
             log_p, q = xp.log(p), 1.0 - p
         per_class, u, wq2 = self._per_class(xp, y, log_p, p, q, order)
-        value = xp.sum(per_class, axis=-1)
+        value = M.row_sum(xp, per_class)[:, 0]
         grad = hess = None
         if order >= 1:
             if self.from_logits:
-                grad, hess = _softmax_derivatives(xp, y_pred, p, q, is_max, lse_others, u, wq2, order)
+                grad, hess = _softmax_derivatives(xp, p, q, parts, u, wq2, order)
             else:
                 grad, hess = _probability_derivatives(xp, p, q, u, wq2, order)
         return value, grad, hess
@@ -151,13 +158,15 @@ class _RowsLoss(Loss):
 class _CrossEntropyTerms:
     """g_c(p) = -a_c log p (a = weighted, smoothed targets): u = -a, w = 0."""
 
+    _needs_q = False
+
     @staticmethod
     def _ce(xp, a, log_p):
         return -a * log_p, -a + 0.0, None
 
 
 @register
-class CCE(_RowsLoss, _CrossEntropyTerms):
+class CCE(_CrossEntropyTerms, _RowsLoss):
     """Categorical cross-entropy with one-hot or probability targets.
 
     Domain: y_true rows in [0, 1] (one-hot or probabilities), shape (N, C); y_pred probability
@@ -367,6 +376,7 @@ class KLDiv(_RowsLoss):
     convention = "torch kl_div(log q, p, reduction='batchmean'); Keras KLDivergence clips p too"
     references = ("Kullback & Leibler, On information and sufficiency, Ann. Math. Stat. 22 (1951)",)
     torch_reference = "torch.nn.functional.kl_div (batchmean)"
+    _needs_q = False
 
     def __init__(self, *, from_logits=False, eps=None, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -490,24 +500,24 @@ class MultiMargin(Loss):
         n_classes = x.shape[-1]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         t = _one_hot(xp, y_true, n_classes, x.dtype)
-        x_t = xp.sum(x * t, axis=-1, keepdims=True)
+        x_t = M.row_sum(xp, x * t)
         h = (self.margin - x_t + x) * (1.0 - t)  # 0 on the target class
         active = xp.astype((h > 0) & (t == 0), x.dtype)
         scale = 1.0 / n_classes
         if self.class_weight is not None:
-            scale = xp.sum(t * _vector(xp, self.class_weight, x), axis=-1, keepdims=True) / n_classes
+            scale = M.row_sum(xp, t * _vector(xp, self.class_weight, x)) / n_classes
         hp = h * active
-        value = xp.sum((hp * hp if self.p == 2 else hp) * scale, axis=-1)
+        value = M.row_sum(xp, (hp * hp if self.p == 2 else hp) * scale)[:, 0]
         grad = hess = None
         if order >= 1:
             g = (2.0 * hp if self.p == 2 else active) * scale
-            grad = g - t * xp.sum(g, axis=-1, keepdims=True)
+            grad = g - t * M.row_sum(xp, g)
             if order >= 2:
                 if self.p == 1:
                     hess = xp.zeros_like(x)
                 else:
                     d = 2.0 * active * scale
-                    hess = d + t * xp.sum(d, axis=-1, keepdims=True)
+                    hess = d + t * M.row_sum(xp, d)
         return value, grad, hess
 
 
@@ -558,7 +568,7 @@ class CategoricalHinge(Loss):
     def _kernel(self, xp, y, s, order):
         other = (1.0 - y) * s
         neg = xp.max(other, axis=-1)
-        pos = xp.sum(y * s, axis=-1)
+        pos = M.row_sum(xp, y * s)[:, 0]
         margin = neg - pos + 1.0
         value = xp.maximum(margin, 0.0)
         grad = hess = None
@@ -616,7 +626,7 @@ class MultilabelSoftMargin(Loss):
         if self.class_weight is not None:
             scale = _vector(xp, self.class_weight, x) / n_classes
         sp_pos, sp_neg = M.softplus_pair(xp, x)
-        value = xp.sum((y * sp_neg + (1.0 - y) * sp_pos) * scale, axis=-1)
+        value = M.row_sum(xp, (y * sp_neg + (1.0 - y) * sp_pos) * scale)[:, 0]
         grad = hess = None
         if order >= 1:
             s_pos, s_neg = M.sigmoid_pair(xp, x)
