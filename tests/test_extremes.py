@@ -110,25 +110,26 @@ def test_sigmoid_pair_keeps_relative_precision():
 
 
 def test_logsumexp_and_one_minus_softmax():
-    x = np.array([[1e4, 0.0, -50.0], [0.0, -50.0, -1e4]])
+    # The helpers take class-major arrays (classes on axis 0): two samples of three classes.
+    x = np.array([[1e4, 0.0, -50.0], [0.0, -50.0, -1e4]]).T
     np.testing.assert_allclose(M.logsumexp(np, x), [1e4, math.log1p(math.exp(-50))], rtol=1e-15)
     log_p = M.log_softmax(np, x)
-    assert log_p[1, 0] == pytest.approx(-math.log1p(math.exp(-50)), rel=1e-15)  # not 0
-    assert log_p[0, 0] == 0.0 and log_p[0, 2] == -1e4 - 50.0
+    assert log_p[0, 1] == pytest.approx(-math.log1p(math.exp(-50)), rel=1e-15)  # not 0
+    assert log_p[0, 0] == 0.0 and log_p[2, 0] == -1e4 - 50.0
     q = M.one_minus_softmax(np, x)
-    # Row 2: 1 - p_max = (e^-50 + e^-1e4) / (1 + e^-50 + ...) = e^-50 / (1 + e^-50): a naive
+    # Sample 2: 1 - p_max = (e^-50 + e^-1e4) / (1 + e^-50 + ...) = e^-50 / (1 + e^-50): a naive
     # 1 - p gives exactly 0 here.
-    assert q[1, 0] == pytest.approx(math.exp(-50) / (1 + math.exp(-50)), rel=1e-14)
-    assert q[1, 1] == 1.0 and q[0, 0] == pytest.approx(math.exp(-1e4 + 1e4 - 1e4) + math.exp(-1e4 - 50), abs=1e-300)
+    assert q[0, 1] == pytest.approx(math.exp(-50) / (1 + math.exp(-50)), rel=1e-14)
+    assert q[1, 1] == 1.0
 
 
 def test_softmax_with_tied_maxima_is_exact():
     # All-zero logits (a fresh model): p = 1/C, log p = -log C, 1 - p = (C-1)/C, for C = 2..5.
     for c in range(2, 6):
-        x = np.zeros((1, c))
+        x = np.zeros((c, 1))
         np.testing.assert_allclose(M.log_softmax(np, x), -math.log(c), rtol=1e-15)
         np.testing.assert_allclose(M.one_minus_softmax(np, x), (c - 1) / c, rtol=1e-15)
-    np.testing.assert_allclose(M.logsumexp(np, np.array([[3.0, 3.0, 1.0]])),
+    np.testing.assert_allclose(M.logsumexp(np, np.array([[3.0], [3.0], [1.0]])),
                                [3 + math.log(2 + math.exp(-2))], rtol=1e-15)
 
 

@@ -2,7 +2,9 @@
 
 A loss subclass declares its metadata as class attributes and implements one method,
 ``_kernel(xp, y_true, y_pred, order)``, which returns the *unreduced* value and, next to it, its
-derivatives with respect to ``y_pred`` exactly as passed (logits when ``from_logits=True``):
+derivatives with respect to ``y_pred`` exactly as passed (logits when ``from_logits=True``).
+Losses over a class axis receive class-major arrays, (n_classes, n_samples), and return
+class-major derivatives (see ``_math``: it keeps NumPy's loops long); users never see that layout.
 
 * ``order=0``: ``(value, None, None)``
 * ``order=1``: ``(value, gradient, None)``
@@ -325,39 +327,54 @@ class Loss:
         xp, y_true, y_pred = self._prepare(y_true, y_pred)
         value_shape = self._value_shape(y_pred)
         w = None if sample_weight is None else self._weights(xp, sample_weight, y_pred, value_shape)
-        mask = self._sample_mask(xp, y_true)
-        value, grad, hess = self._kernel(xp, y_true, y_pred, order)
-        return self._reduce(xp, value, grad, hess, w, mask, reduction, value_shape)
+        scale = self._scale_for(xp, w, self._sample_mask(xp, y_true), reduction, value_shape,
+                                y_pred.dtype)
+        if scale is _NOTHING_TO_AVERAGE:  # every target ignored: 0, with zero derivatives
+            zero = xp.zeros_like(y_pred)
+            return (xp.sum(zero), zero if order >= 1 else None, zero if order >= 2 else None)
+        if xp is np and _parallel.worth_it(y_pred):
+            return _parallel.evaluate(self, y_true, y_pred, scale, reduction, order)
+        value, grad, hess = self._run_kernel(xp, y_true, y_pred, order)
+        return self._apply_scale(xp, value, grad, hess, scale, reduction)
 
-    def _reduce(self, xp, value, grad, hess, w, mask, reduction, value_shape):
+    def _run_kernel(self, xp, y_true, y_pred, order):
+        """Call the kernel; losses over a class axis get class-major (C, N) arrays and return
+        class-major derivatives, which are put back in the caller's (N, C) layout here."""
+        if not self.reduces_class_axis:
+            return self._kernel(xp, y_true, y_pred, order)
+        y_true = _transpose(xp, y_true) if y_true.ndim == 2 else y_true
+        value, grad, hess = self._kernel(xp, y_true, _transpose(xp, y_pred), order)
+        return value, _transpose(xp, grad), _transpose(xp, hess)
+
+    def _scale_for(self, xp, w, mask, reduction, value_shape, dtype):
+        """What multiplies each unreduced value: None (1), a float, or an array broadcastable to
+        the unreduced values; or _NOTHING_TO_AVERAGE for a mean over no samples."""
         user_weights = w is not None
         if mask is not None:
-            m = xp.astype(mask, value.dtype)
+            m = xp.astype(mask, dtype)
             w = m if w is None else w * m
-        if reduction == "mean":
-            if w is None:
-                scale = 1.0 / math.prod(value_shape)
-            else:
-                total = float(xp.sum(w * xp.ones(value_shape, dtype=value.dtype)))
-                if total == 0.0:
-                    if user_weights and mask is None:
-                        raise ValueError(
-                            "sample_weight must have a positive sum for reduction='mean', got 0")
-                    # Nothing to average (every target ignored): 0, with a zero gradient.
-                    zero = xp.sum(value * 0.0)
-                    return (zero,
-                            None if grad is None else grad * 0.0,
-                            None if hess is None else hess * 0.0)
-                scale = w / total
-        elif reduction == "sum":
-            scale = w  # may be None
-        else:  # "none"
-            if w is not None:
-                value = value * w
-            scale = w
-        if reduction != "none":
-            value = xp.sum(value) * scale if isinstance(scale, float) else (
-                xp.sum(value) if scale is None else xp.sum(value * scale))
+        if reduction != "mean":
+            return w  # "sum" and "none": the weights themselves (may be None)
+        if w is None:
+            return 1.0 / math.prod(value_shape)
+        total = float(xp.sum(w * xp.ones(value_shape, dtype=dtype)))
+        if total == 0.0:
+            if user_weights and mask is None:
+                raise ValueError("sample_weight must have a positive sum for reduction='mean', got 0")
+            return _NOTHING_TO_AVERAGE
+        return w / total
+
+    def _apply_scale(self, xp, value, grad, hess, scale, reduction):
+        """The reduction: scale the unreduced values and their derivatives, sum unless "none"."""
+        if reduction == "none":
+            if scale is not None:
+                value = value * scale
+        elif scale is None:
+            value = xp.sum(value)
+        elif isinstance(scale, float):
+            value = xp.sum(value) * scale
+        else:
+            value = xp.sum(value * scale)
         if scale is not None:
             s = scale
             if not isinstance(s, float) and self.reduces_class_axis:
@@ -367,10 +384,25 @@ class Loss:
         return value, grad, hess
 
 
+_NOTHING_TO_AVERAGE = object()
+
+
+def _transpose(xp, a):
+    """Swap the two axes; contiguous on NumPy, so that the kernel's loops run long."""
+    if a is None:
+        return None
+    if xp is np:
+        return np.ascontiguousarray(a.T)
+    return xp.permute_dims(a, (1, 0))
+
+
 def _scale(xp, a, s):
     """a * s, in place on the NumPy fast path (kernels return fresh arrays)."""
     if xp is np and isinstance(a, np.ndarray) and a.flags.writeable and (
-            isinstance(s, float) or s.shape == a.shape or np.broadcast_shapes(s.shape, a.shape) == a.shape):
+            isinstance(s, float) or np.broadcast_shapes(s.shape, a.shape) == a.shape):
         np.multiply(a, s, out=a)
         return a
     return a * s
+
+
+from . import _parallel  # noqa: E402  (uses Loss's methods; imported after the class)

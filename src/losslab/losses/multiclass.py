@@ -1,7 +1,8 @@
 """Multiclass and multilabel losses: rows of class scores, shape (n_samples, n_classes).
 
 The unreduced value is one number per sample (a sum over the class axis); ``sample_weight`` has one
-weight per sample.
+weight per sample. Kernels here see class-major arrays, (n_classes, n_samples), and sum over
+axis 0; ``Loss`` transposes in and out (see ``_core/_math.py`` for why).
 
 Softmax losses are written as a sum over classes of a function of one probability,
 ``l = sum_c g_c(p_c)``, described by two "log-derivatives" that every such loss provides:
@@ -28,13 +29,14 @@ _ROWS = V.Interval(0.0, 1.0, note="probability rows; pass from_logits=True for l
 
 
 def _vector(xp, arr, like):
-    """A per-class weight vector (stored as NumPy) in the namespace, dtype and device of ``like``."""
+    """A per-class weight column (C, 1) (stored as NumPy) in the namespace, dtype and device of
+    ``like``."""
     if xp is np:
-        return arr.astype(like.dtype, copy=False)
+        return arr.astype(like.dtype, copy=False)[:, None]
     import array_api_compat
 
     # a writable copy: the stored vector is read-only, which some frameworks refuse to wrap
-    return xp.asarray(arr.copy(), dtype=like.dtype, device=array_api_compat.device(like))
+    return xp.asarray(arr.copy()[:, None], dtype=like.dtype, device=array_api_compat.device(like))
 
 
 def _check_n_classes(vec, name, n_classes):
@@ -43,7 +45,8 @@ def _check_n_classes(vec, name, n_classes):
 
 
 def _one_hot(xp, labels, n_classes, dtype):
-    return xp.astype(labels[:, None] == xp.arange(n_classes), dtype)
+    """Class-major one-hot (C, N) of integer labels (N,)."""
+    return xp.astype(xp.arange(n_classes)[:, None] == labels[None, :], dtype)
 
 
 def _softmax_state(xp, x, need_q):
@@ -64,21 +67,21 @@ def _softmax_derivatives(xp, p, q, parts, u, wq2, order):
     (p_j / q_max)^2 (w_max q_max^2), where p_j / q_max = e_j / rest. With tied maxima q >= 1/2
     and every w is finite.
     """
-    big_u = M.row_sum(xp, u)
+    big_u = M.class_sum(xp, u)
     grad = u - p * big_u
     hess = None
     if order >= 2:
         hess = -(p * q) * big_u
         if wq2 is not None:
             e, is_max, rest = parts
-            single = is_max * xp.astype(M.row_sum(xp, is_max) == 1.0, p.dtype)
+            single = is_max * xp.astype(M.class_sum(xp, is_max) == 1.0, p.dtype)
             q_safe = xp.where(single > 0, 1.0, q)
             w = xp.where(single > 0, 0.0, wq2 / (q_safe * q_safe))
             # p_j / q_max = e_j / rest off the maxima (<= 1 there); 0 at the maxima, where
             # 1 / rest could overflow.
             ratio = (e - is_max) / xp.where(rest > 0, rest, 1.0)
-            hess = (hess + wq2 + p * p * (M.row_sum(xp, w) - w)
-                    + ratio * ratio * M.row_sum(xp, single * wq2))
+            hess = (hess + wq2 + p * p * (M.class_sum(xp, w) - w)
+                    + ratio * ratio * M.class_sum(xp, single * wq2))
     return grad, hess
 
 
@@ -134,7 +137,7 @@ class _RowsLoss(Loss):
             p = xp.clip(y_pred, eps, 1.0 - eps)
             log_p, q = xp.log(p), 1.0 - p
         per_class, u, wq2 = self._per_class(xp, y, log_p, p, q, order)
-        value = M.row_sum(xp, per_class)[:, 0]
+        value = M.class_sum(xp, per_class)[0, ...]
         grad = hess = None
         if order >= 1:
             if self.from_logits:
@@ -226,7 +229,7 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
         return y_true, self._random_rows(rng, n, n_classes)
 
     def _targets(self, xp, y_true, y_pred):
-        n_classes = y_pred.shape[-1]
+        n_classes = y_pred.shape[0]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         a = y_true
         if self.label_smoothing:
@@ -278,9 +281,9 @@ class SparseCCE(CCE):
         return None if self.ignore_index is None else y_true != self.ignore_index
 
     def _targets(self, xp, y_true, y_pred):
-        one_hot = _one_hot(xp, y_true, y_pred.shape[-1], y_pred.dtype)
+        one_hot = _one_hot(xp, y_true, y_pred.shape[0], y_pred.dtype)
         if self.ignore_index is not None:
-            keep = xp.astype(y_true != self.ignore_index, y_pred.dtype)[:, None]
+            keep = xp.astype(y_true != self.ignore_index, y_pred.dtype)[None, :]
             smoothed = super()._targets(xp, one_hot, y_pred)
             return smoothed * keep
         return super()._targets(xp, one_hot, y_pred)
@@ -432,7 +435,7 @@ class Poly1(_RowsLoss):
         return rng.integers(0, 4, size=n), self._random_logits(rng, n, 4)
 
     def _targets(self, xp, y_true, y_pred):
-        return _one_hot(xp, y_true, y_pred.shape[-1], y_pred.dtype)
+        return _one_hot(xp, y_true, y_pred.shape[0], y_pred.dtype)
 
     def _per_class(self, xp, y, log_p, p, q, order):
         e = self.epsilon
@@ -497,27 +500,27 @@ class MultiMargin(Loss):
         return labels, x
 
     def _kernel(self, xp, y_true, x, order):
-        n_classes = x.shape[-1]
+        n_classes = x.shape[0]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         t = _one_hot(xp, y_true, n_classes, x.dtype)
-        x_t = M.row_sum(xp, x * t)
+        x_t = M.class_sum(xp, x * t)
         h = (self.margin - x_t + x) * (1.0 - t)  # 0 on the target class
         active = xp.astype((h > 0) & (t == 0), x.dtype)
         scale = 1.0 / n_classes
         if self.class_weight is not None:
-            scale = M.row_sum(xp, t * _vector(xp, self.class_weight, x)) / n_classes
+            scale = M.class_sum(xp, t * _vector(xp, self.class_weight, x)) / n_classes
         hp = h * active
-        value = M.row_sum(xp, (hp * hp if self.p == 2 else hp) * scale)[:, 0]
+        value = M.class_sum(xp, (hp * hp if self.p == 2 else hp) * scale)[0, ...]
         grad = hess = None
         if order >= 1:
             g = (2.0 * hp if self.p == 2 else active) * scale
-            grad = g - t * M.row_sum(xp, g)
+            grad = g - t * M.class_sum(xp, g)
             if order >= 2:
                 if self.p == 1:
                     hess = xp.zeros_like(x)
                 else:
                     d = 2.0 * active * scale
-                    hess = d + t * M.row_sum(xp, d)
+                    hess = d + t * M.class_sum(xp, d)
         return value, grad, hess
 
 
@@ -567,15 +570,15 @@ class CategoricalHinge(Loss):
 
     def _kernel(self, xp, y, s, order):
         other = (1.0 - y) * s
-        neg = xp.max(other, axis=-1)
-        pos = M.row_sum(xp, y * s)[:, 0]
+        neg = xp.max(other, axis=0)
+        pos = M.class_sum(xp, y * s)[0, ...]
         margin = neg - pos + 1.0
         value = xp.maximum(margin, 0.0)
         grad = hess = None
         if order >= 1:
-            n_classes = s.shape[-1]
-            top = _one_hot(xp, xp.argmax(other, axis=-1), n_classes, s.dtype)
-            on = xp.astype(margin > 0, s.dtype)[:, None]
+            n_classes = s.shape[0]
+            top = _one_hot(xp, xp.argmax(other, axis=0), n_classes, s.dtype)
+            on = xp.astype(margin > 0, s.dtype)[None, :]
             grad = on * ((1.0 - y) * top - y)
             if order >= 2:
                 hess = xp.zeros_like(s)
@@ -620,13 +623,13 @@ class MultilabelSoftMargin(Loss):
                 rng.normal(0.0, 2.5, size=(n, n_classes)))
 
     def _kernel(self, xp, y, x, order):
-        n_classes = x.shape[-1]
+        n_classes = x.shape[0]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         scale = 1.0 / n_classes
         if self.class_weight is not None:
             scale = _vector(xp, self.class_weight, x) / n_classes
         sp_pos, sp_neg = M.softplus_pair(xp, x)
-        value = M.row_sum(xp, (y * sp_neg + (1.0 - y) * sp_pos) * scale)[:, 0]
+        value = M.class_sum(xp, (y * sp_neg + (1.0 - y) * sp_pos) * scale)[0, ...]
         grad = hess = None
         if order >= 1:
             s_pos, s_neg = M.sigmoid_pair(xp, x)
