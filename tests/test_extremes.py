@@ -91,22 +91,18 @@ def test_large_errors_stay_finite_in_log_cosh():
 # ---- the primitives, at extreme inputs, against closed forms ---------------------------------
 
 
-def test_softplus_and_log_sigmoid():
-    x = np.array([-1e4, -40.0, 0.0, 40.0, 1e4])
-    sp, sp_neg = M.softplus_pair(np, x)
-    np.testing.assert_allclose(sp, [0.0, math.exp(-40), math.log(2), 40 + math.exp(-40), 1e4],
+def test_logistic_parts_keep_relative_precision():
+    # Oracle: closed forms. softplus(-40) = log1p(e^-40) ~ e^-40, where softplus(40) - 40
+    # cancels to 0; sigmoid(-40) ~ e^-40, where 1 - sigmoid(40) cancels to 0.
+    x = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
+    sp, sp_neg, s, s_neg = M.logistic_parts(np, x)
+    e40 = math.exp(-40)
+    np.testing.assert_allclose(sp, [0.0, 0.0, math.log1p(e40), math.log(2), 40 + e40, 800.0, 1e4],
                                rtol=1e-15, atol=0)
-    np.testing.assert_allclose(sp_neg, sp[::-1], rtol=1e-15)
-    np.testing.assert_allclose(M.softplus(np, x), sp, rtol=1e-15)
-    np.testing.assert_allclose(M.log_sigmoid(np, x), -sp_neg, rtol=1e-15)
-
-
-def test_sigmoid_pair_keeps_relative_precision():
-    s, s_neg = M.sigmoid_pair(np, np.array([-800.0, -40.0, 0.0, 40.0, 800.0]))
-    np.testing.assert_allclose(s_neg, [1.0, 1.0, 0.5, math.exp(-40) / (1 + math.exp(-40)), 0.0],
-                               rtol=1e-15)
-    np.testing.assert_allclose(M.sigmoid(np, np.array([-40.0, 40.0])), [math.exp(-40) / (1 + math.exp(-40)), 1.0],
-                               rtol=1e-15)
+    np.testing.assert_allclose(sp_neg, sp[::-1], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(s, [0.0, 0.0, e40 / (1 + e40), 0.5, 1 / (1 + e40), 1.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(s_neg, s[::-1], rtol=1e-15)
+    np.testing.assert_array_equal(M.sigmoid_pair(np, x)[1], s_neg)
 
 
 def test_logsumexp_and_one_minus_softmax():

@@ -185,3 +185,25 @@ def test_inputs_are_not_modified(case, rng):
 def test_python_sequences_are_accepted():
     assert float(ll.get("mse")([1, 2, 3], [1, 2, 5])) == pytest.approx(4 / 3, rel=1e-15)
     assert ll.get("mse").gradient([1, 2], [1, 3]).dtype == np.float64  # integer input -> float64
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_blocked_evaluation_equals_one_block(case, reduction, monkeypatch, rng):
+    # Large NumPy inputs are evaluated in row blocks (losslab._core._base.BLOCK_ELEMENTS); a tiny
+    # block size sends these 300 samples through many blocks. Oracle: the same loss on one block.
+    from losslab._core import _base
+
+    loss = make(case)
+    y_true, y_pred = loss._random_inputs(rng, 300)
+    w = rng.uniform(0.1, 2.0, size=300)
+    for sw in (None, w):
+        monkeypatch.setattr(_base, "BLOCK_ELEMENTS", 1 << 30)
+        v1, g1 = loss.value_and_gradient(y_true, y_pred, sample_weight=sw, reduction=reduction)
+        h1 = loss.hessian(y_true, y_pred, sample_weight=sw, reduction=reduction)
+        monkeypatch.setattr(_base, "BLOCK_ELEMENTS", 64)
+        v2, g2 = loss.value_and_gradient(y_true, y_pred, sample_weight=sw, reduction=reduction)
+        h2 = loss.hessian(y_true, y_pred, sample_weight=sw, reduction=reduction)
+        assert np.shape(v2) == np.shape(v1) and g2.shape == g1.shape
+        np.testing.assert_allclose(v2, v1, rtol=1e-13)  # summation order differs
+        np.testing.assert_array_equal(g2, g1)
+        np.testing.assert_array_equal(h2, h1)

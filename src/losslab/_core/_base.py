@@ -332,10 +332,40 @@ class Loss:
         if scale is _NOTHING_TO_AVERAGE:  # every target ignored: 0, with zero derivatives
             zero = xp.zeros_like(y_pred)
             return (xp.sum(zero), zero if order >= 1 else None, zero if order >= 2 else None)
-        if xp is np and _parallel.worth_it(y_pred):
-            return _parallel.evaluate(self, y_true, y_pred, scale, reduction, order)
+        if xp is np and y_pred.size >= 2 * BLOCK_ELEMENTS:
+            return self._evaluate_blocked(y_true, y_pred, scale, reduction, order)
         value, grad, hess = self._run_kernel(xp, y_true, y_pred, order)
         return self._apply_scale(xp, value, grad, hess, scale, reduction)
+
+    def _evaluate_blocked(self, y_true, y_pred, scale, reduction, order):
+        """The NumPy path for large inputs: the kernel runs on blocks of rows, writing into
+        preallocated outputs. Its temporaries then stay small (in cache, and in the heap): one
+        pass over 10**6 elements with whole-array temporaries allocates and page-faults a fresh
+        8 MB for each intermediate, which costs more than the arithmetic. The result equals the
+        one-block result up to the order of the final summation."""
+        n = y_pred.shape[0]
+        rows = max(1, BLOCK_ELEMENTS // max(1, y_pred.size // n))
+        grad = np.empty_like(y_pred) if order >= 1 else None
+        hess = np.empty_like(y_pred) if order >= 2 else None
+        values = (np.empty(self._value_shape(y_pred), dtype=y_pred.dtype)
+                  if reduction == "none" else None)
+        total = 0.0
+        per_row = isinstance(scale, np.ndarray) and scale.ndim and scale.shape[0] == n
+        for lo in range(0, n, rows):
+            hi = min(n, lo + rows)
+            s = scale[lo:hi] if per_row else scale
+            v, g, h = self._run_kernel(np, y_true[lo:hi], y_pred[lo:hi], order)
+            v, g, h = self._apply_scale(np, v, g, h, s, reduction)
+            if g is not None:
+                grad[lo:hi] = g
+            if h is not None:
+                hess[lo:hi] = h
+            if values is not None:
+                values[lo:hi] = v
+            else:
+                total += float(v)
+        value = values if values is not None else y_pred.dtype.type(total)
+        return value, grad, hess
 
     def _run_kernel(self, xp, y_true, y_pred, order):
         """Call the kernel; losses over a class axis get class-major (C, N) arrays and return
@@ -386,6 +416,11 @@ class Loss:
 
 _NOTHING_TO_AVERAGE = object()
 
+# Rows are processed in blocks of about this many elements on the NumPy path (512 KiB of
+# float64 per temporary: they stay in cache). Measured on 10**6 elements, 2**15 to 2**17 were
+# within 10% of each other; whole-array temporaries (no blocks) were 2.5x slower.
+BLOCK_ELEMENTS = 1 << 16
+
 
 def _transpose(xp, a):
     """Swap the two axes; contiguous on NumPy, so that the kernel's loops run long."""
@@ -404,5 +439,3 @@ def _scale(xp, a, s):
         return a
     return a * s
 
-
-from . import _parallel  # noqa: E402  (uses Loss's methods; imported after the class)

@@ -13,46 +13,33 @@ import math
 LOG2 = math.log(2.0)
 
 
-def softplus(xp, x):
-    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
-
-    exp(x) overflows for x > 709 in float64 (88 in float32); exp(-|x|) never does.
-    """
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
-
-
-def softplus_pair(xp, x):
-    """(softplus(x), softplus(-x)) from one exp, each to full relative precision.
-
-    softplus(-x) written as softplus(x) - x cancels to 0 for large x, where its true value
-    exp(-x) is tiny but not zero.
-    """
-    t = xp.log1p(xp.exp(-xp.abs(x)))
-    return xp.maximum(x, 0.0) + t, xp.maximum(-x, 0.0) + t
-
-
-def log_sigmoid(xp, x):
-    """log(sigmoid(x)) = -softplus(-x); stays accurate where sigmoid(x) rounds to 0 or 1."""
-    return -softplus(xp, -x)
-
-
-def sigmoid(xp, x):
-    """1 / (1 + exp(-x)) with no overflow: both branches are written with exp(-|x|) <= 1."""
-    z = xp.exp(-xp.abs(x))
-    r = 1.0 / (1.0 + z)
-    return xp.where(x >= 0, r, z * r)
-
-
 def sigmoid_pair(xp, x):
     """(sigmoid(x), sigmoid(-x)), each to full relative precision.
 
     Computing 1 - sigmoid(x) loses every digit once sigmoid(x) rounds to 1; sigmoid(-x) does not.
     """
+    _, _, s_pos, s_neg = logistic_parts(xp, x, softplus_too=False)
+    return s_pos, s_neg
+
+
+def logistic_parts(xp, x, softplus_too=True):
+    """softplus(x), softplus(-x), sigmoid(x), sigmoid(-x) from one exp(-|x|), each accurate.
+
+    With z = exp(-|x|) <= 1 and r = 1 / (1 + z): the sigmoid is r on its own side of 0 and z r
+    on the other. The side is chosen by mask arithmetic, (pos + (1 - pos) z) r, which is exact
+    for pos in {0, 1} and avoids a branchy select (3x slower in NumPy). softplus(+-x) =
+    max(+-x, 0) + log1p(z).
+    """
     z = xp.exp(-xp.abs(x))
     r = 1.0 / (1.0 + z)
-    small = z * r
-    pos = x >= 0
-    return xp.where(pos, r, small), xp.where(pos, small, r)
+    pos = xp.astype(x >= 0, x.dtype)
+    neg = 1.0 - pos
+    s_pos = (pos + neg * z) * r
+    s_neg = (neg + pos * z) * r
+    if not softplus_too:
+        return None, None, s_pos, s_neg
+    t = xp.log1p(z)
+    return pos * x + t, t - neg * x, s_pos, s_neg
 
 
 # ---- class-major helpers ----------------------------------------------------------------------
@@ -106,9 +93,9 @@ def log_softmax(xp, x):
 
 
 def xlogy(xp, x, y):
-    """x * log(y) with the convention 0 * log(0) = 0 (as scipy.special.xlogy)."""
-    safe = xp.where(x == 0, 1.0, y)
-    return xp.where(x == 0, 0.0, x * xp.log(safe))
+    """x * log(y) with the convention 0 * log(0) = 0 (as scipy.special.xlogy): where x = 0 the
+    log is taken of y + 1 > 0 and multiplied by 0, with no select."""
+    return x * xp.log(y + xp.astype(x == 0, y.dtype))
 
 
 def logcosh(xp, x):

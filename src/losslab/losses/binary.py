@@ -124,10 +124,10 @@ class BCE(_ProbabilityLoss):
         grad = hess = None
         if self.from_logits:
             x = y_pred
-            sp_pos, sp_neg = M.softplus_pair(xp, x)  # -log(1 - sigmoid(x)), -log(sigmoid(x))
+            # -log(1 - sigmoid(x)), -log(sigmoid(x)), and the sigmoids, from one exp
+            sp_pos, sp_neg, sig, sig_neg = M.logistic_parts(xp, x)
             value = ypw * sp_neg + (1.0 - y) * sp_pos
             if order >= 1:
-                sig, sig_neg = M.sigmoid_pair(xp, x)
                 grad = (1.0 - y) * sig - ypw * sig_neg
                 if order >= 2:
                     hess = (ypw + 1.0 - y) * sig * sig_neg
@@ -209,8 +209,8 @@ class Focal(_ProbabilityLoss):
         grad = hess = None
         if self.from_logits:
             z = sign * y_pred
-            p_t, q = M.sigmoid_pair(xp, z)
-            log_pt = M.log_sigmoid(xp, z)
+            _, sp_neg, p_t, q = M.logistic_parts(xp, z)  # one exp: p_t, 1 - p_t, softplus(-z)
+            log_pt = -sp_neg
             qg = _pow(xp, q, g)
             value = -a * qg * log_pt
             if order >= 1:
@@ -378,10 +378,9 @@ class Logistic(_Margin):
 
     def _kernel(self, xp, y, f, order):
         m = y * f
-        value = M.softplus(xp, -m)
+        _, value, s_pos, s_neg = M.logistic_parts(xp, m)  # softplus(-m) and the sigmoids
         grad = hess = None
         if order >= 1:
-            s_pos, s_neg = M.sigmoid_pair(xp, m)
             grad = -y * s_neg
             if order >= 2:
                 hess = s_pos * s_neg

@@ -135,7 +135,8 @@ class _RowsLoss(Loss):
         else:
             eps = _clip_eps(xp, getattr(self, "eps", None), y_pred.dtype)
             p = xp.clip(y_pred, eps, 1.0 - eps)
-            log_p, q = xp.log(p), 1.0 - p
+            log_p = xp.log(p)
+            q = 1.0 - p if self._needs_q or order >= 2 else None
         per_class, u, wq2 = self._per_class(xp, y, log_p, p, q, order)
         value = M.class_sum(xp, per_class)[0, ...]
         grad = hess = None
@@ -165,7 +166,7 @@ class _CrossEntropyTerms:
 
     @staticmethod
     def _ce(xp, a, log_p):
-        return -a * log_p, -a + 0.0, None
+        return -a * log_p, -a, None
 
 
 @register
@@ -395,7 +396,7 @@ class KLDiv(_RowsLoss):
         return y_true, self._random_rows(rng, n, 4)
 
     def _per_class(self, xp, y, log_p, p, q, order):
-        return M.xlogy(xp, y, y) - y * log_p, -y + 0.0, None
+        return M.xlogy(xp, y, y) - y * log_p, -y, None
 
 
 @register
@@ -628,11 +629,10 @@ class MultilabelSoftMargin(Loss):
         scale = 1.0 / n_classes
         if self.class_weight is not None:
             scale = _vector(xp, self.class_weight, x) / n_classes
-        sp_pos, sp_neg = M.softplus_pair(xp, x)
+        sp_pos, sp_neg, s_pos, s_neg = M.logistic_parts(xp, x)
         value = M.class_sum(xp, (y * sp_neg + (1.0 - y) * sp_pos) * scale)[0, ...]
         grad = hess = None
         if order >= 1:
-            s_pos, s_neg = M.sigmoid_pair(xp, x)
             grad = (s_pos - y) * scale
             if order >= 2:
                 hess = s_pos * s_neg * scale

@@ -167,10 +167,10 @@ class Huber(_Regression):
         d = self.delta
         e = y_pred - y_true
         a = xp.abs(e)
-        inner = a < d
-        value = xp.where(inner, 0.5 * e * e, d * (a - 0.5 * d))
+        c = xp.minimum(a, d)  # |gradient|: both branches in one formula, c (|e| - c / 2)
+        value = c * (a - 0.5 * c)
         grad = xp.clip(e, -d, d) if order >= 1 else None
-        hess = xp.astype(inner, e.dtype) if order >= 2 else None
+        hess = xp.astype(a < d, e.dtype) if order >= 2 else None
         return value, grad, hess
 
 
@@ -213,10 +213,10 @@ class SmoothL1(_Regression):
             grad = xp.sign(e) if order >= 1 else None
             hess = xp.zeros_like(e) if order >= 2 else None
             return value, grad, hess
-        inner = a < b
-        value = xp.where(inner, (0.5 / b) * e * e, a - 0.5 * b)
+        c = xp.minimum(a, b)
+        value = c * (a - 0.5 * c) * (1.0 / b)  # Huber(delta=beta) / beta
         grad = xp.clip(e * (1.0 / b), -1.0, 1.0) if order >= 1 else None
-        hess = xp.astype(inner, e.dtype) * (1.0 / b) if order >= 2 else None
+        hess = xp.astype(a < b, e.dtype) * (1.0 / b) if order >= 2 else None
         return value, grad, hess
 
 
@@ -525,9 +525,9 @@ class AsymmetricHuber(_Regression):
         d = self.delta
         e = y_pred - y_true
         a = xp.abs(e)
-        inner = a < d
+        c = xp.minimum(a, d)
         w = _piecewise(xp, e, self.under, self.over)
-        value = w * xp.where(inner, 0.5 * e * e, d * (a - 0.5 * d))
+        value = w * c * (a - 0.5 * c)
         grad = w * xp.clip(e, -d, d) if order >= 1 else None
-        hess = w * xp.astype(inner, e.dtype) if order >= 2 else None
+        hess = w * xp.astype(a < d, e.dtype) if order >= 2 else None
         return value, grad, hess
