@@ -1,4 +1,4 @@
-"""Agreement with external references: PyTorch, scikit-learn, closed forms, the seeds' examples."""
+"""Agreement with external references: PyTorch, scikit-learn, closed forms, the course's worked examples."""
 
 import math
 
@@ -167,12 +167,13 @@ def test_kl_div_is_cross_entropy_minus_entropy():
 
 
 # ---------------------------------------------------------------------------------------------
-# The seeds' worked examples that ERRATA.md confirms, and ERRATA's corrected figures
+# The course's worked examples whose printed values are right, and corrected figures for those
+# that are not (each recomputed here from its reference)
 # ---------------------------------------------------------------------------------------------
 
 
-def test_seed_example_1_regression_by_hand():
-    # Seed 000, Example 1: y = 3, y_pred = 5: MSE 4.0, MAE 2.0, Huber(1.5) 1.875; grads 4, 1, 1.5.
+def test_course_example_1_regression_by_hand():
+    # Chapter 1, Example 1: y = 3, y_pred = 5: MSE 4.0, MAE 2.0, Huber(1.5) 1.875; grads 4, 1, 1.5.
     for name, kw, value, grad in [("mse", {}, 4.0, 4.0), ("mae", {}, 2.0, 1.0),
                                   ("huber", {"delta": 1.5}, 1.875, 1.5)]:
         loss = ll.get(name, **kw)
@@ -180,13 +181,13 @@ def test_seed_example_1_regression_by_hand():
         assert float(loss.gradient([3.0], [5.0])[0]) == grad
 
 
-def test_seed_b2_huber_values():
+def test_course_b2_huber_values():
     e = np.array([-3, -0.5, 0, 0.5, 3.0])
     np.testing.assert_allclose(ll.get("huber")(np.zeros(5), e, reduction="none"),
                                [2.5, 0.125, 0, 0.125, 2.5], rtol=1e-15)
 
 
-def test_seed_b4_cross_entropy_and_its_logit_gradient():
+def test_course_b4_cross_entropy_and_its_logit_gradient():
     p = np.array([[0.7, 0.2, 0.1]])
     y = np.array([[1.0, 0.0, 0.0]])
     assert float(ll.get("cce")(y, p)) == pytest.approx(0.3567, abs=5e-5)
@@ -194,8 +195,8 @@ def test_seed_b4_cross_entropy_and_its_logit_gradient():
     np.testing.assert_allclose(g, [[-0.3, 0.2, 0.1]], rtol=1e-13)
 
 
-def test_seed_b5_and_section_4_7_focal_values():
-    # Closed form (1 - p_t)^gamma (-log p_t); the seed's B5 values to their printed digits.
+def test_course_b5_and_section_4_7_focal_values():
+    # Closed form (1 - p_t)^gamma (-log p_t); exercise B5's values to their printed digits.
     focal = {g: ll.get("focal", gamma=g, alpha=None) for g in (0.0, 1.0, 2.0, 5.0)}
     for g, printed in [(0.0, 0.0513), (1.0, 0.00257), (2.0, 0.000128), (5.0, 1.6e-8)]:
         assert float(focal[g]([1.0], [0.95])) == pytest.approx(printed, rel=6e-3)
@@ -208,12 +209,12 @@ def test_seed_b5_and_section_4_7_focal_values():
     assert round(float(focal[5.0]([1.0], [0.1])), 4) == 1.3597
 
 
-def test_seed_a3_and_asymmetric_mse_example():
+def test_course_a3_and_asymmetric_mse_example():
     assert float(ll.get("bce")([1.0], [0.01])) == pytest.approx(4.605, abs=5e-4)
     assert float(ll.get("asymmetric_mse", under=3.0)([10.0, 10.0], [8.0, 12.0])) == 8.0
 
 
-def test_seed_b7_mse_cost_gradient_for_a_line():
+def test_course_b7_mse_cost_gradient_for_a_line():
     # {(1,2), (2,5), (3,7)}, y = w x + b at w=2, b=0: dJ/dw = -10/3, dJ/db = -4/3 (chain rule).
     x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 5.0, 7.0])
     g = ll.get("mse").gradient(y, 2 * x)
@@ -221,8 +222,9 @@ def test_seed_b7_mse_cost_gradient_for_a_line():
     assert float(g.sum()) == pytest.approx(-4 / 3, rel=1e-15)
 
 
-def test_errata_pytorch_equivalents():
-    # ERRATA.md's corrected section 7.4 figures (measured with PyTorch), recomputed here.
+def test_corrected_pytorch_equivalents():
+    # Chapter 1, section 7.4 prints MSE 0.1450, Huber 0.0950, BCE 0.2899, CE 0.2286, focal 0.0210;
+    # PyTorch gives the values below (checked against it directly at the end).
     y_pred, y_true = np.array([2.5, 0.3, 1.8, 4.2]), np.array([3.0, 0.0, 2.0, 4.0])
     assert round(float(ll.get("mse")(y_true, y_pred)), 4) == 0.1050
     assert round(float(ll.get("mae")(y_true, y_pred)), 4) == 0.3000

@@ -76,7 +76,7 @@ def test_probabilities_outside_0_1():
 def test_labels_outside_the_label_set():
     with pytest.raises(ValueError, match=r"y_true must be in \{0, 1\} \(binary labels\); 1 of 3 values are not"):
         ll.get("focal")([0, 1, 0.5], [0.2, 0.3, 0.4])
-    with pytest.raises(ValueError, match=r"y_true must be in \{-1, 0, 1\}.*; 1 of 3 values are not"):
+    with pytest.raises(ValueError, match=r"y_true must be in \{-1, \+1\} or \{0, 1\} .*; 1 of 3 values are not"):
         ll.get("hinge")([1, -1, 2], [0.2, 0.3, 0.4])
     with pytest.raises(ValueError, match="one label set.*2 values of -1 and 1 values of 0"):
         ll.get("hinge")([-1, -1, 0], [0.2, 0.3, 0.4])

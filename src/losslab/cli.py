@@ -34,9 +34,26 @@ def _loss_or_exit(name: str):
         _fail(str(exc))
 
 
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table (the README's table is this, checked by the tests)."""
+    lines = ["| loss | task | hyperparameters (defaults) | y_true | y_pred | hessian | reference |",
+             "|---|---|---|---|---|---|---|"]
+    for n in names():
+        loss = get(n)
+        info = loss.info
+        params = ", ".join(f"{k}={v}" for k, v in info.hyperparameters.items()) or "-"
+        alias = f" ({', '.join(info.aliases)})" if info.aliases else ""
+        lines.append(f"| `{n}`{alias} | {info.task} | {params} | {info.y_true_domain} | "
+                     f"{info.y_pred_domain} | {info.hessian} | {info.convention.split(';')[0]} |")
+    return "\n".join(lines)
+
+
 @app.command("list")
-def list_losses() -> None:
+def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table")) -> None:
     """Print the catalogue: every registered loss with its task, domains and metadata."""
+    if markdown:
+        print(catalogue_markdown())
+        return
     table = Table(title=f"losslab {__version__}: {len(names())} losses", show_lines=False)
     for col in ("name", "task", "hyperparameters", "y_true", "y_pred", "convex", "hessian",
                 "noise model"):

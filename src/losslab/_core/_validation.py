@@ -135,8 +135,11 @@ class LabelSet:
 
     values: tuple
     note: str = ""
+    shown: str = ""  # how to write the set when it is not simply its values
 
     def __str__(self) -> str:
+        if self.shown:
+            return self.shown
         return "{" + ", ".join(f"{v:+g}" if v < 0 else f"{v:g}" for v in self.values) + "}"
 
     def violations(self, xp, x):

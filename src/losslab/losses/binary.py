@@ -76,7 +76,7 @@ class BCE(_ProbabilityLoss):
     Equivalences: ``focal(gamma=0, alpha=None) = bce``; ``bce(from_logits=True)`` on
     ``x1 - x0`` equals two-class softmax cross-entropy on ``(x0, x1)``.
 
-    Example (the seeds' A3, checked)::
+    Example (the course's exercise A3)::
 
         >>> import losslab as ll
         >>> round(float(ll.get("bce")([1.0], [0.01])), 4)
@@ -164,9 +164,9 @@ class Focal(_ProbabilityLoss):
       ``alpha_t (gamma (1 - gamma) q**(gamma-2) log p_t + 2 gamma q**(gamma-1)/p_t + q**gamma/p_t**2)``.
 
     Equivalence: ``gamma=0, alpha=None`` is exactly ``bce``. The logit form matches torchvision's
-    ``sigmoid_focal_loss``; the probability form is the seeds' FocalLoss (Lin et al. 2017).
+    ``sigmoid_focal_loss``; the probability form is the course's FocalLoss (Lin et al. 2017).
 
-    Example (the seeds' B5, checked: p_t = 0.95, alpha = 1, gamma = 2)::
+    Example (the course's exercise B5: p_t = 0.95, alpha = 1, gamma = 2)::
 
         >>> import losslab as ll
         >>> round(float(ll.get("focal", gamma=2.0, alpha=None)([1.0], [0.95])), 6)
@@ -245,7 +245,7 @@ class _Margin(Loss):
     activation = "identity (y_pred is a raw score; the sign is the predicted class)"
 
     def _y_true_domain(self):
-        return V.LabelSet((-1, 0, 1), note="{-1, +1}, or {0, 1} mapped to {-1, +1}")
+        return V.LabelSet((-1, 0, 1), shown="{-1, +1} or {0, 1}", note="{0, 1} is mapped to {-1, +1}")
 
     def _standardise_y_true(self, xp, y):
         n_zero = V.count(xp, y == 0)

@@ -188,7 +188,7 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
     the values agree. Equivalences: ``label_smoothing=0`` is plain cross-entropy; with C = 2 and
     logits it equals ``bce(from_logits=True)`` on ``x1 - x0``.
 
-    Example (the seeds' B4, checked: -log 0.7)::
+    Example (the course's exercise B4: -log 0.7)::
 
         >>> import losslab as ll
         >>> round(float(ll.get("cce")([[1.0, 0.0, 0.0]], [[0.7, 0.2, 0.1]])), 4)

@@ -39,7 +39,7 @@ class _Regression(Loss):
 
 
 def _piecewise(xp, e, under, over):
-    """under where e < 0, over elsewhere (the asymmetric weight of the seeds' business losses)."""
+    """under where e < 0, over elsewhere (the asymmetric weight of the course's business losses)."""
     return over + (under - over) * xp.astype(e < 0, e.dtype)
 
 
@@ -135,7 +135,7 @@ class Huber(_Regression):
     at ``|e| = delta`` exactly the linear branch, whose value and gradient coincide).
     Equivalences: ``Huber(delta) = beta * SmoothL1(beta=delta)``; delta -> inf gives MSE / 2.
 
-    Example (the seeds' Example 1, checked)::
+    Example (the course's Example 1)::
 
         >>> import losslab as ll
         >>> float(ll.get("huber", delta=1.5)([3.0], [5.0]))
@@ -456,11 +456,11 @@ class PoissonNLL(_Regression):
 @register
 class AsymmetricMSE(_Regression):
     """Squared error weighted by the sign of the error: ``under`` for under-prediction (e < 0),
-    ``over`` otherwise (the seeds' demand-forecasting loss).
+    ``over`` otherwise (the course's demand-forecasting loss).
 
     Gradient ``2 w e``; hessian ``2 w`` (``over`` at e = 0, where the loss is differentiable).
 
-    Example (the seeds' section 11, checked)::
+    Example (the course's section 11)::
 
         >>> import losslab as ll
         >>> float(ll.get("asymmetric_mse", under=3.0)([10.0, 10.0], [8.0, 12.0]))
@@ -476,7 +476,7 @@ class AsymmetricMSE(_Regression):
     nondifferentiable = "differentiable; the hessian jumps at e = 0 (2 * over used)"
     outlier_sensitivity = "high: quadratic on both sides"
     noise_model = "split (two-piece) Gaussian"
-    convention = "the seeds' AsymmetricMSE (under=3, over=1); no library built-in"
+    convention = "the course's AsymmetricMSE (under=3, over=1); no library built-in"
     references = ("Granger, Prediction with a generalized cost of error function, "
                   "J. Oper. Res. Soc. 20 (1969)",)
 
@@ -497,7 +497,7 @@ class AsymmetricMSE(_Regression):
 @register
 class AsymmetricHuber(_Regression):
     """Huber loss weighted by the sign of the error: ``under`` for e < 0, ``over`` otherwise
-    (the seeds' delivery-time loss). Gradient ``w clip(e, -delta, delta)``; hessian ``w`` inside
+    (the course's delivery-time loss). Gradient ``w clip(e, -delta, delta)``; hessian ``w`` inside
     ``|e| < delta``, 0 outside.
     """
 
@@ -509,7 +509,7 @@ class AsymmetricHuber(_Regression):
     gradient_latex = r"w(e)\operatorname{clip}(e,-\delta,\delta)"
     nondifferentiable = "differentiable; the hessian jumps at e = 0 and |e| = delta"
     outlier_sensitivity = "low: the gradient is bounded by max(under, over) * delta"
-    convention = "the seeds' delivery-time loss (delta=1, under=2, over=1); no library built-in"
+    convention = "the course's delivery-time loss (delta=1, under=2, over=1); no library built-in"
     references = ("Huber (1964); Granger (1969)",)
 
     def __init__(self, *, delta=1.0, under=2.0, over=1.0, check_finite=True):

@@ -137,7 +137,7 @@ def _focal(torch, loss, yt, yp, r):
         ce = F.binary_cross_entropy_with_logits(yp, yt, reduction="none")
         p_t = p * yt + (1 - p) * (1 - yt)
         out = ce * ((1 - p_t) ** loss.gamma)
-    else:  # the seeds' FocalLoss (Lin et al. 2017), inputs inside (eps, 1 - eps)
+    else:  # the course's FocalLoss (Lin et al. 2017), inputs inside (eps, 1 - eps)
         p_t = torch.where(yt == 1, yp, 1 - yp)
         out = -((1 - p_t) ** loss.gamma) * torch.log(p_t)
     if loss.alpha is not None:
