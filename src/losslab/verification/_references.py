@@ -259,7 +259,7 @@ ORACLE = {
     "smooth_l1": "F.smooth_l1_loss", "log_cosh": "formula log(cosh(e))",
     "quantile": "formula max(q d, (q-1) d)", "msle": "formula (log1p p - log1p y)^2",
     "mape": "formula (Keras)", "poisson_nll": "F.poisson_nll_loss",
-    "asymmetric_mse": "formula (seeds' AsymmetricMSE)",
+    "asymmetric_mse": "formula (course's AsymmetricMSE)",
     "asymmetric_huber": "w(e) * F.huber_loss", "bce": "F.binary_cross_entropy(_with_logits)",
     "focal": "formula (torchvision / Lin et al.)", "hinge": "formula clamp(1 - y f, 0)",
     "squared_hinge": "formula clamp(1 - y f, 0)^2", "exponential": "formula exp(-y f)",
