@@ -88,14 +88,20 @@ def test_poisson_matches_the_closed_form_nll():
 # ---------------------------------------------------------------------------------------------
 
 
+def assert_same_loss(a, b, y_true, y_pred, rtol, scale=1.0):
+    """a equals scale * b in value, gradient and hessian, unreduced."""
+    for m in ("__call__", "gradient", "hessian"):
+        np.testing.assert_allclose(getattr(a, m)(y_true, y_pred, reduction="none"),
+                                   scale * getattr(b, m)(y_true, y_pred, reduction="none"),
+                                   rtol=rtol, err_msg=m)
+
+
 def test_smooth_l1_is_huber_over_beta():
     rng = _rng()
     y, p = rng.normal(size=50), rng.normal(size=50) * 2
     for beta in (0.3, 1.0, 2.5):
-        s, h = ll.get("smooth_l1", beta=beta), ll.get("huber", delta=beta)
-        for m in ("__call__", "gradient", "hessian"):
-            np.testing.assert_allclose(getattr(s, m)(y, p, reduction="none"),
-                                       getattr(h, m)(y, p, reduction="none") / beta, rtol=1e-14)
+        assert_same_loss(ll.get("smooth_l1", beta=beta), ll.get("huber", delta=beta), y, p,
+                         rtol=1e-14, scale=1 / beta)
 
 
 def test_two_pinball_half_is_mae():
@@ -111,20 +117,15 @@ def test_focal_with_gamma_0_and_no_alpha_is_bce(from_logits):
     rng = _rng()
     y = rng.integers(0, 2, 100).astype(float)
     p = rng.normal(0, 3, 100) if from_logits else rng.uniform(0.01, 0.99, 100)
-    f = ll.get("focal", gamma=0.0, alpha=None, from_logits=from_logits)
-    b = ll.get("bce", from_logits=from_logits)
-    for m in ("__call__", "gradient", "hessian"):
-        np.testing.assert_allclose(getattr(f, m)(y, p, reduction="none"),
-                                   getattr(b, m)(y, p, reduction="none"), rtol=1e-13)
+    assert_same_loss(ll.get("focal", gamma=0.0, alpha=None, from_logits=from_logits),
+                     ll.get("bce", from_logits=from_logits), y, p, rtol=1e-13)
 
 
 def test_poly1_with_epsilon_0_is_cross_entropy():
     rng = _rng()
     c, x = rng.integers(0, 4, 30), rng.normal(0, 2, (30, 4))
-    p, ce = ll.get("poly1", epsilon=0.0), ll.get("sparse_cce", from_logits=True)
-    for m in ("__call__", "gradient", "hessian"):
-        np.testing.assert_allclose(getattr(p, m)(c, x, reduction="none"),
-                                   getattr(ce, m)(c, x, reduction="none"), rtol=1e-13)
+    assert_same_loss(ll.get("poly1", epsilon=0.0), ll.get("sparse_cce", from_logits=True), c, x,
+                     rtol=1e-13)
 
 
 def test_label_smoothing_zero_is_plain_cross_entropy():
