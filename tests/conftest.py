@@ -25,6 +25,16 @@ def _cases():
 CASES = _cases()
 
 
+def as_tuple(g):
+    """Derivatives as a tuple: one array per differentiable input (core losses return one array)."""
+    return g if isinstance(g, tuple) else (g,)
+
+
+def wrt(loss):
+    """Indices of the inputs the loss differentiates."""
+    return [loss.inputs.index(n) for n in loss.differentiable]
+
+
 def cases_where(predicate):
     """The cases whose loss instance satisfies ``predicate`` (chosen by metadata, at collection)."""
     return [c for c in CASES if predicate(make(c.values[0]))]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make
+from conftest import as_tuple, make
 
 NAMESPACES = {
     "array_api_strict": (lambda a: xs.asarray(a), "array_api_strict"),
@@ -21,14 +21,16 @@ NAMESPACES = {
 def test_every_loss_in_every_namespace(case, ns):
     to, module = NAMESPACES[ns]
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(np.random.default_rng(5), 9)
+    inputs = loss._random_inputs(np.random.default_rng(5), 9)
     w = np.random.default_rng(6).uniform(0.5, 1.5, size=9)
+    converted = [to(a) for a in inputs]
     for reduction in ("none", "mean"):
-        v0, g0 = loss.value_and_gradient(y_true, y_pred, sample_weight=w, reduction=reduction)
-        h0 = loss.hessian(y_true, y_pred, sample_weight=w, reduction=reduction)
-        v, g = loss.value_and_gradient(to(y_true), to(y_pred), sample_weight=to(w), reduction=reduction)
-        h = loss.hessian(to(y_true), to(y_pred), sample_weight=to(w), reduction=reduction)
-        for ours, ref in ((v, v0), (g, g0), (h, h0)):
+        v0, g0 = loss.value_and_gradient(*inputs, sample_weight=w, reduction=reduction)
+        h0 = loss.hessian(*inputs, sample_weight=w, reduction=reduction)
+        v, g = loss.value_and_gradient(*converted, sample_weight=to(w), reduction=reduction)
+        h = loss.hessian(*converted, sample_weight=to(w), reduction=reduction)
+        pairs = [(v, v0)] + list(zip(as_tuple(g), as_tuple(g0))) + list(zip(as_tuple(h), as_tuple(h0)))
+        for ours, ref in pairs:
             assert type(ours).__module__.split(".")[0] == module
             np.testing.assert_allclose(np.asarray(ours), ref, rtol=1e-13, atol=1e-300)
 

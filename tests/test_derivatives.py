@@ -9,7 +9,7 @@ gradient (see losslab/verification/__init__.py). Random inputs keep 0.02 away fr
 import numpy as np
 import pytest
 
-from conftest import make
+from conftest import as_tuple, make, wrt
 from losslab.verification._finite_diff import numerical_gradient, numerical_hessian, relative_error
 
 RTOL = 1e-7
@@ -18,7 +18,7 @@ RTOL = 1e-7
 def test_the_stencil_itself_on_a_known_function():
     # Oracle: closed form. d/dx sum(sin x) = cos x; the "hessian" of an elementwise sin is -sin x.
     class Sin:
-        reduces_class_axis = False
+        inputs, differentiable = ("y_true", "y_pred"), ("y_pred",)
 
         def __call__(self, y_true, x, reduction="none"):
             return np.sin(x)
@@ -27,30 +27,32 @@ def test_the_stencil_itself_on_a_known_function():
             return np.cos(x)
 
     x = np.linspace(-3, 3, 11)
-    assert relative_error(numerical_gradient(Sin(), None, x), np.cos(x)) < 1e-11
-    assert relative_error(numerical_hessian(Sin(), None, x), -np.sin(x)) < 1e-11
+    assert relative_error(numerical_gradient(Sin(), (None, x), 1), np.cos(x)) < 1e-11
+    assert relative_error(numerical_hessian(Sin(), (None, x), 1), -np.sin(x)) < 1e-11
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gradient_matches_central_differences(case, seed):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(np.random.default_rng(seed), 16)
-    g = loss.gradient(y_true, y_pred, reduction="none")
-    assert g.shape == np.shape(y_pred)
-    err = relative_error(g, numerical_gradient(loss, y_true, y_pred), 1e-6)
-    assert err < RTOL, f"{loss!r}: gradient off by {err:.2e}"
+    inputs = loss._random_inputs(np.random.default_rng(seed), 16)
+    grads = as_tuple(loss.gradient(*inputs, reduction="none"))
+    for g, k in zip(grads, wrt(loss)):
+        assert g.shape == np.shape(inputs[k])
+        err = relative_error(g, numerical_gradient(loss, inputs, k), 1e-6)
+        assert err < RTOL, f"{loss!r}: gradient in {loss.inputs[k]} off by {err:.2e}"
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_hessian_matches_central_differences_of_the_gradient(case, seed):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(np.random.default_rng(seed), 16)
-    h = loss.hessian(y_true, y_pred, reduction="none")
-    g = loss.gradient(y_true, y_pred, reduction="none")
-    assert h.shape == np.shape(y_pred)
-    scale = max(1e-6, float(np.max(np.abs(g))))
-    err = relative_error(h, numerical_hessian(loss, y_true, y_pred), scale)
-    assert err < RTOL, f"{loss!r}: hessian off by {err:.2e}"
+    inputs = loss._random_inputs(np.random.default_rng(seed), 16)
+    grads = as_tuple(loss.gradient(*inputs, reduction="none"))
+    hessians = as_tuple(loss.hessian(*inputs, reduction="none"))
+    for g, h, k in zip(grads, hessians, wrt(loss)):
+        assert h.shape == np.shape(inputs[k])
+        scale = max(1e-6, float(np.max(np.abs(g))))
+        err = relative_error(h, numerical_hessian(loss, inputs, k), scale)
+        assert err < RTOL, f"{loss!r}: hessian in {loss.inputs[k]} off by {err:.2e}"
 
 
 def test_softmax_hessian_diagonal_matches_the_full_jacobian():
@@ -121,6 +123,6 @@ def test_derivatives_at_tied_logits(name, kw):
     x[2, :2] = 1.5  # a row with two tied maxima among four
     y = [0, 1, 3] if loss.shape_rule == "class_index" else np.eye(4)[[0, 1, 3]]
     g = loss.gradient(y, x, reduction="none")
-    assert relative_error(g, numerical_gradient(loss, y, x), 1e-6) < RTOL
+    assert relative_error(g, numerical_gradient(loss, (y, x), 1), 1e-6) < RTOL
     h = loss.hessian(y, x, reduction="none")
-    assert relative_error(h, numerical_hessian(loss, y, x), float(np.abs(g).max())) < RTOL
+    assert relative_error(h, numerical_hessian(loss, (y, x), 1), float(np.abs(g).max())) < RTOL

@@ -4,68 +4,78 @@ import numpy as np
 import pytest
 
 import losslab as ll
-from conftest import cases_where, make
+from conftest import as_tuple, cases_where, make, wrt
+from losslab import MultiInputLoss
 
 # ---------------------------------------------------------------------------------------------
 # fused equals separate; reductions; weights
 # ---------------------------------------------------------------------------------------------
 
 
+def _n_samples(loss, inputs):
+    return np.shape(inputs[wrt(loss)[0]])[0]
+
+
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 def test_fused_equals_separate(case, reduction, rng):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 12)
+    inputs = loss._random_inputs(rng, 12)
     w = rng.uniform(0.1, 2.0, size=12)
     for sw in (None, w):
-        v, g = loss.value_and_gradient(y_true, y_pred, sample_weight=sw, reduction=reduction)
-        np.testing.assert_array_equal(v, loss(y_true, y_pred, sample_weight=sw, reduction=reduction))
-        np.testing.assert_array_equal(g, loss.gradient(y_true, y_pred, sample_weight=sw,
-                                                       reduction=reduction))
+        v, g = loss.value_and_gradient(*inputs, sample_weight=sw, reduction=reduction)
+        np.testing.assert_array_equal(v, loss(*inputs, sample_weight=sw, reduction=reduction))
+        for a, b in zip(as_tuple(g), as_tuple(loss.gradient(*inputs, sample_weight=sw, reduction=reduction))):
+            np.testing.assert_array_equal(a, b)
+
+
+def _broadcast(w, like):
+    return w.reshape((-1,) + (1,) * (np.ndim(like) - 1)) * np.ones_like(like)
 
 
 def test_reductions_follow_the_contract(case, rng):
     # Oracle: the definitions, applied by hand to the unreduced values (float64, 1e-13).
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 10)
+    inputs = loss._random_inputs(rng, 10)
     w = rng.uniform(0.1, 2.0, size=10)
-    per = loss(y_true, y_pred, reduction="none")
-    g_none = loss.gradient(y_true, y_pred, reduction="none")
-    mask = loss._sample_mask(np, np.asarray(y_true))
+    per = loss(*inputs, reduction="none")
+    g_none = as_tuple(loss.gradient(*inputs, reduction="none"))
+    h_none = as_tuple(loss.hessian(*inputs, reduction="none"))
+    mask = loss._sample_mask(np, np.asarray(inputs[0]))
     keep = np.ones(per.shape[0]) if mask is None else np.asarray(mask, float)
-    wb = (w * keep).reshape((-1,) + (1,) * (per.ndim - 1)) * np.ones_like(per)
-    np.testing.assert_allclose(loss(y_true, y_pred, reduction="sum"), per.sum(), rtol=1e-13)
-    np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=w, reduction="sum"),
+    wb = _broadcast(w * keep, per)
+    np.testing.assert_allclose(loss(*inputs, reduction="sum"), per.sum(), rtol=1e-13)
+    np.testing.assert_allclose(loss(*inputs, sample_weight=w, reduction="sum"),
                                (per * wb).sum(), rtol=1e-13)
     if wb.sum() > 0:
-        np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=w, reduction="mean"),
+        np.testing.assert_allclose(loss(*inputs, sample_weight=w, reduction="mean"),
                                    (per * wb).sum() / wb.sum(), rtol=1e-13)
-        gw = g_none * (wb / wb.sum()).reshape(wb.shape + (1,) * (g_none.ndim - wb.ndim))
-        np.testing.assert_allclose(loss.gradient(y_true, y_pred, sample_weight=w), gw,
-                                   rtol=1e-13, atol=1e-300)
+        for g, gn in zip(as_tuple(loss.gradient(*inputs, sample_weight=w)), g_none):
+            scale = (w * keep) / wb.sum()
+            np.testing.assert_allclose(g, gn * scale.reshape((-1,) + (1,) * (gn.ndim - 1)),
+                                       rtol=1e-13, atol=1e-300)
     if mask is None:
-        np.testing.assert_allclose(loss(y_true, y_pred), per.mean(), rtol=1e-13)
-        np.testing.assert_allclose(loss.gradient(y_true, y_pred), g_none / per.size, rtol=1e-13)
-        np.testing.assert_allclose(loss.hessian(y_true, y_pred),
-                                   loss.hessian(y_true, y_pred, reduction="none") / per.size,
-                                   rtol=1e-13)
+        np.testing.assert_allclose(loss(*inputs), per.mean(), rtol=1e-13)
+        for g, gn in zip(as_tuple(loss.gradient(*inputs)), g_none):
+            np.testing.assert_allclose(g, gn / per.size, rtol=1e-13)
+        for h, hn in zip(as_tuple(loss.hessian(*inputs)), h_none):
+            np.testing.assert_allclose(h, hn / per.size, rtol=1e-13)
 
 
 def test_integer_weights_equal_repeated_samples(case, rng):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 6)
+    inputs = loss._random_inputs(rng, 6)
     counts = np.array([1, 2, 3, 1, 2, 1])
-    rep_t, rep_p = np.repeat(y_true, counts, axis=0), np.repeat(y_pred, counts, axis=0)
+    repeated = [np.repeat(a, counts, axis=0) for a in inputs]
     for reduction in ("sum", "mean"):
-        np.testing.assert_allclose(
-            loss(y_true, y_pred, sample_weight=counts, reduction=reduction),
-            loss(rep_t, rep_p, reduction=reduction), rtol=1e-12)
+        np.testing.assert_allclose(loss(*inputs, sample_weight=counts, reduction=reduction),
+                                   loss(*repeated, reduction=reduction), rtol=1e-12)
 
 
 def test_constant_weights_leave_the_mean_unchanged(case, rng):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 8)
-    np.testing.assert_allclose(loss(y_true, y_pred, sample_weight=np.full(8, 3.5)),
-                               loss(y_true, y_pred), rtol=1e-13)
+    inputs = loss._random_inputs(rng, 8)
+    np.testing.assert_allclose(loss(*inputs, sample_weight=np.full(8, 3.5)), loss(*inputs),
+                               rtol=1e-13)
 
 
 def test_elementwise_weights_of_the_unreduced_shape(rng):
@@ -114,8 +124,10 @@ def _hard(loss, rng, n):
 
 
 # Label smoothing moves the minimum inside the domain; poly1 with epsilon < 0 is unbounded below.
+# Losses of several inputs have no single prediction to make perfect.
 @pytest.mark.parametrize("case", cases_where(
-    lambda loss: not getattr(loss, "label_smoothing", 0) and getattr(loss, "epsilon", 0) >= 0))
+    lambda loss: not getattr(loss, "label_smoothing", 0) and getattr(loss, "epsilon", 0) >= 0
+    and not isinstance(loss, MultiInputLoss)))
 def test_perfect_prediction_is_a_minimum(case, rng):
     loss = make(case)
     y_true = _hard(loss, rng, 8)
@@ -131,7 +143,8 @@ def test_perfect_prediction_is_a_minimum(case, rng):
 
 
 # Classification minima lie on the boundary of [0, 1] or at infinite logits.
-@pytest.mark.parametrize("case", cases_where(lambda loss: loss.info.task == "regression"))
+@pytest.mark.parametrize("case", cases_where(
+    lambda loss: loss.info.task == "regression" and not isinstance(loss, MultiInputLoss)))
 def test_regression_losses_are_stationary_at_a_perfect_prediction(case, rng):
     loss = make(case)
     y_true = _hard(loss, rng, 8)
@@ -161,25 +174,24 @@ def test_softmax_losses_ignore_a_shift_of_all_logits(case, rng):
 def test_float32_stays_float32_and_agrees_with_float64(case, rng):
     # float32 carries 7 digits; 1e-5 relative allows the conditioning of log/exp near saturation.
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 16)
-    yt32 = y_true.astype(np.float32) if y_true.dtype.kind == "f" else y_true
-    y32 = y_pred.astype(np.float32)
+    inputs = loss._random_inputs(rng, 16)
+    inputs32 = [a.astype(np.float32) if np.asarray(a).dtype.kind == "f" else a for a in inputs]
     for method in (loss.__call__, loss.gradient, loss.hessian):
-        r64 = method(y_true, y_pred, reduction="none")
-        r32 = method(yt32, y32, reduction="none")
-        assert r32.dtype == np.float32, method.__name__
-        scale = max(1.0, float(np.max(np.abs(r64))))
-        assert np.max(np.abs(r32 - r64)) <= 1e-5 * scale, method.__name__
+        for r64, r32 in zip(as_tuple(method(*inputs, reduction="none")),
+                            as_tuple(method(*inputs32, reduction="none"))):
+            assert r32.dtype == np.float32, method.__name__
+            scale = max(1.0, float(np.max(np.abs(r64))))
+            assert np.max(np.abs(r32 - r64)) <= 1e-5 * scale, method.__name__
 
 
 def test_inputs_are_not_modified(case, rng):
     loss = make(case)
-    y_true, y_pred = loss._random_inputs(rng, 8)
-    t0, p0 = y_true.copy(), y_pred.copy()
-    loss.value_and_gradient(y_true, y_pred, reduction="mean")
-    loss.hessian(y_true, y_pred)
-    np.testing.assert_array_equal(y_true, t0)
-    np.testing.assert_array_equal(y_pred, p0)
+    inputs = loss._random_inputs(rng, 8)
+    copies = [np.copy(a) for a in inputs]
+    loss.value_and_gradient(*inputs, reduction="mean")
+    loss.hessian(*inputs)
+    for a, c in zip(inputs, copies):
+        np.testing.assert_array_equal(a, c)
 
 
 def test_python_sequences_are_accepted():
@@ -188,6 +200,7 @@ def test_python_sequences_are_accepted():
 
 
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("case", cases_where(lambda loss: not isinstance(loss, MultiInputLoss)))
 def test_blocked_evaluation_equals_one_block(case, reduction, monkeypatch, rng):
     # Large NumPy inputs are evaluated in row blocks (losslab._core._base.BLOCK_ELEMENTS); a tiny
     # block size sends these 300 samples through many blocks. Oracle: the same loss on one block.

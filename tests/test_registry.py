@@ -15,13 +15,15 @@ CATALOGUE = [
     "poisson_nll", "asymmetric_mse", "asymmetric_huber", "bce", "focal", "hinge", "squared_hinge",
     "exponential", "logistic", "cce", "sparse_cce", "categorical_focal", "kl_div", "multi_margin",
     "categorical_hinge", "poly1", "multilabel_soft_margin",
+    "cosine_distance", "cosine_embedding", "contrastive", "triplet", "margin_ranking",
+    "gaussian_nll", "dice", "tversky",
 ]
 
 
 def test_names_are_sorted_canonical_and_complete():
     names = ll.names()
     assert names == sorted(names)
-    assert len(names) == 25
+    assert len(names) == len(set(ll.get(n).name for n in CATALOGUE))
     for n in CATALOGUE:  # every name of the catalogue resolves
         assert ll.get(n).name in names
 
@@ -72,7 +74,9 @@ def test_info_is_complete(case):
                   "y_true_domain", "y_pred_domain", "activation", "convex", "nondifferentiable",
                   "outlier_sensitivity", "convention"):
         assert getattr(info, field), field
-    assert info.task in {"regression", "binary", "multiclass", "multilabel"}
+    assert info.task in {"regression", "binary", "multiclass", "multilabel", "embedding",
+                         "ranking", "segmentation"}
+    assert info.inputs and set(info.differentiable) <= set(info.inputs)
     assert info.hessian in {"exact", "diagonal"}
     assert info.references
     assert info.hyperparameters == make(case).get_params()

@@ -11,12 +11,13 @@ passed, metadata (``loss.info``), and a check against PyTorch and finite differe
 """
 
 from ._core._base import Loss, LossInfo
+from ._core._multi import MultiInputLoss
 from ._core._registry import aliases, get, loss_class, names, register
-from .losses import binary, multiclass, regression  # noqa: F401  (registers the catalogue)
+from .losses import binary, embedding, multiclass, overlap, regression  # noqa: F401  (registers)
 
 __version__ = "0.1.0"
 
-__all__ = ["Loss", "LossInfo", "aliases", "get", "loss_class", "names", "register", "verify",
+__all__ = ["Loss", "LossInfo", "MultiInputLoss", "aliases", "get", "loss_class", "names", "register", "verify",
            "__version__"]
 
 

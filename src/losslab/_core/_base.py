@@ -67,6 +67,8 @@ class LossInfo:
     convention: str  # which library the defaults follow, and where libraries disagree
     references: tuple[str, ...]
     hyperparameters: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ("y_true", "y_pred")  # the arrays the loss takes, in order
+    differentiable: tuple[str, ...] = ("y_pred",)  # those the derivatives are taken with respect to
 
 
 def _is_numpy(x) -> bool:
@@ -141,10 +143,13 @@ class Loss:
     convention: ClassVar[str] = ""
     references: ClassVar[tuple[str, ...]] = ()
     # shape rule: "same" (y_true and y_pred alike), "class_index" (y_true (N,), y_pred (N, C)),
-    # "rows" (both (N, C), the loss sums over the last axis)
+    # "rows" (both (N, C), the loss sums over the last axis), "samples" (both (N, ...), the loss
+    # reduces every non-batch axis: one value per sample)
     shape_rule: ClassVar[str] = "same"
     # PyTorch counterpart used by ``losslab verify`` (documentation; the check lives in verify/)
     torch_reference: ClassVar[str | None] = None
+    inputs: ClassVar[tuple[str, ...]] = ("y_true", "y_pred")
+    differentiable: ClassVar[tuple[str, ...]] = ("y_pred",)
 
     def __init__(self, *, check_finite: bool = True):
         self.check_finite = V.check_bool(check_finite, "check_finite")
@@ -158,7 +163,7 @@ class Loss:
 
     @property
     def reduces_class_axis(self) -> bool:
-        return self.shape_rule in ("class_index", "rows")
+        return self.shape_rule in ("class_index", "rows", "samples")
 
     # ---- hyperparameters, repr, equality, pickling -------------------------------------------
     @classmethod
@@ -213,6 +218,8 @@ class Loss:
             convention=self.convention,
             references=tuple(self.references),
             hyperparameters=self.get_params(),
+            inputs=tuple(self.inputs),
+            differentiable=tuple(self.differentiable),
         )
 
     def _activation_text(self) -> str:
@@ -284,6 +291,12 @@ class Loss:
         rule = self.shape_rule
         if rule == "same":
             V.check_same_shape(y_true, y_pred, "y_true", "y_pred")
+            return
+        if rule == "samples":
+            V.check_same_shape(y_true, y_pred, "y_true", "y_pred")
+            if y_pred.ndim < 2:
+                raise ValueError("y_pred must have a batch axis and at least one more, shape "
+                                 f"(n_samples, ...), got {tuple(y_pred.shape)}")
             return
         if y_pred.ndim != 2:
             raise ValueError(
@@ -370,7 +383,7 @@ class Loss:
     def _run_kernel(self, xp, y_true, y_pred, order):
         """Call the kernel; losses over a class axis get class-major (C, N) arrays and return
         class-major derivatives, which are put back in the caller's (N, C) layout here."""
-        if not self.reduces_class_axis:
+        if self.shape_rule not in ("class_index", "rows"):
             return self._kernel(xp, y_true, y_pred, order)
         y_true = _transpose(xp, y_true) if y_true.ndim == 2 else y_true
         value, grad, hess = self._kernel(xp, y_true, _transpose(xp, y_pred), order)
@@ -406,12 +419,18 @@ class Loss:
         else:
             value = xp.sum(value * scale)
         if scale is not None:
+            grad_ndim = (grad if grad is not None else hess if hess is not None else value).ndim
             s = scale
-            if not isinstance(s, float) and self.reduces_class_axis:
-                s = xp.reshape(s, tuple(s.shape) + (1,))
+            if not isinstance(s, float) and s.ndim < grad_ndim:
+                s = self._expand_scale(xp, s, grad_ndim)
             grad = None if grad is None else _scale(xp, grad, s)
             hess = None if hess is None else _scale(xp, hess, s)
         return value, grad, hess
+
+    def _expand_scale(self, xp, s, ndim):
+        """Give a per-sample (or per-value) scale the derivatives' number of axes: the axes the
+        loss reduced are appended (losses that reduce other axes override this)."""
+        return xp.reshape(s, tuple(s.shape) + (1,) * (ndim - s.ndim))
 
 
 _NOTHING_TO_AVERAGE = object()

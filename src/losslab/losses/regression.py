@@ -12,6 +12,7 @@ import math
 from .._core import _math as M
 from .._core import _validation as V
 from .._core._base import Loss
+from .._core._multi import MultiInputLoss
 from .._core._registry import register
 
 _REAL = V.Interval()
@@ -531,3 +532,63 @@ class AsymmetricHuber(_Regression):
         grad = w * xp.clip(e, -d, d) if order >= 1 else None
         hess = w * xp.astype(a < d, e.dtype) if order >= 2 else None
         return value, grad, hess
+
+
+@register
+class GaussianNLL(MultiInputLoss):
+    """Gaussian negative log-likelihood with a predicted variance, torch ``gaussian_nll_loss``.
+
+    Inputs ``(y_true, mean, var)`` of one shape; elementwise
+    ``0.5 (log v + (mean - y)**2 / v)`` with ``v = max(var, eps)`` (plus ``0.5 log(2 pi)`` when
+    ``full=True``). Derivatives: ``d/dmean = (mean - y) / v``, ``d/dvar = 0.5 (1/v - (mean - y)**2 / v**2)``;
+    hessians ``1 / v`` and ``0.5 (2 (mean - y)**2 / v**3 - 1 / v**2)``. As in torch, the clamp at
+    eps does not stop the gradient (it is taken at v).
+    """
+
+    name = "gaussian_nll"
+    aliases = ("heteroscedastic_nll",)
+    task = "regression"
+    inputs = ("y_true", "mean", "var")
+    differentiable = ("mean", "var")
+    summary = "Negative log-likelihood of a Gaussian whose mean and variance are both predicted."
+    formula = "0.5 (log(max(var, eps)) + (mean - y_true)^2 / max(var, eps))"
+    formula_latex = r"\tfrac12\left(\log v + \frac{(\mu - y)^2}{v}\right),\ v=\max(\sigma^2,\epsilon)"
+    gradient_formula = "((mean - y) / v,  0.5 (1/v - (mean - y)^2 / v^2))"
+    gradient_latex = r"\left(\frac{\mu-y}{v},\ \tfrac12\left(\frac1v-\frac{(\mu-y)^2}{v^2}\right)\right)"
+    activation = "identity for the mean; softplus or exp for the variance"
+    convex = "convex in mean; not jointly convex in (mean, var)"
+    outlier_sensitivity = "high, but a large predicted variance absorbs it"
+    noise_model = "Gaussian with predicted variance"
+    convention = "torch gaussian_nll_loss (eps=1e-6 clamp, gradient through the clamp)"
+    references = ("Nix & Weigend, Estimating the mean and variance of the target probability "
+                  "distribution, ICNN 1994",)
+    torch_reference = "torch.nn.functional.gaussian_nll_loss"
+
+    def __init__(self, *, full=False, eps=1e-6, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.full = V.check_bool(full, "full")
+        self.eps = V.check_scalar(eps, "eps", gt=0)
+
+    def _input_domains(self):
+        return {"var": V.Interval(0.0, None, note="variances")}
+
+    def _value_shape_multi(self, arrays):
+        return tuple(arrays[1].shape)
+
+    def _random_inputs(self, rng, n):
+        y = rng.normal(size=n)
+        return y, y + rng.normal(0, 1, size=n), rng.uniform(0.2, 3.0, size=n)
+
+    def _kernel(self, xp, arrays, order):
+        y, mean, var = arrays
+        v = xp.maximum(var, self.eps)
+        r = mean - y
+        value = 0.5 * (xp.log(v) + r * r / v)
+        if self.full:
+            value = value + 0.5 * math.log(2 * math.pi)
+        grads = hess = None
+        if order >= 1:
+            grads = (r / v, 0.5 * (1.0 / v - r * r / (v * v)))
+            if order >= 2:
+                hess = (1.0 / v, 0.5 * (2.0 * r * r / (v * v * v) - 1.0 / (v * v)))
+        return value, grads, hess

@@ -73,39 +73,42 @@ class VerificationReport:
 
 def _case_inputs(loss, rng, case):
     n = int(rng.integers(2, 25))
-    if not loss.reduces_class_axis and case % 4 == 3:  # elementwise losses on 2-D arrays too
-        y_true, y_pred = loss._random_inputs(rng, 3 * n)
-        return y_true.reshape(n, 3), y_pred.reshape(n, 3)
-    return loss._random_inputs(rng, n)
+    if loss.shape_rule == "same" and case % 4 == 3:  # elementwise losses on 2-D arrays too
+        inputs = loss._random_inputs(rng, 3 * n)
+        return tuple(np.asarray(a).reshape(n, 3) for a in inputs)
+    return tuple(loss._random_inputs(rng, n))
 
 
-def _torch_side(torch, oracle, loss, y_true, y_pred, weights, reduction):
-    """The oracle's value and autograd gradient, with losslab's meaning of weights."""
-    yt = torch.as_tensor(y_true, dtype=torch.float64 if y_true.dtype.kind == "f" else torch.int64)
-    if yt.dtype == torch.int64:
-        yt = yt.to(torch.float64)
-    yp = torch.tensor(y_pred, dtype=torch.float64, requires_grad=True)
+def _as_tuple(g):
+    return g if isinstance(g, tuple) else (g,)
+
+
+def _torch_side(torch, oracle, loss, inputs, weights, reduction):
+    """The oracle's value and autograd gradients, with losslab's meaning of weights."""
+    wrt = [loss.inputs.index(n) for n in loss.differentiable]
+    tensors = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=i in wrt)
+               for i, a in enumerate(inputs)]
     if weights is None:
-        out = oracle(torch, loss, yt, yp, reduction)
+        out = oracle(torch, loss, *tensors, reduction)
     else:
-        per = oracle(torch, loss, yt, yp, "none")
+        per = oracle(torch, loss, *tensors, "none")
         w = torch.as_tensor(weights, dtype=torch.float64).reshape(
             (per.shape[0],) + (1,) * (per.ndim - 1)).expand_as(per)
         if reduction == "none":
             out = per * w
-            out.sum().backward()
-            return out.detach().numpy(), yp.grad.numpy()
-        mask = loss._sample_mask(np, np.asarray(y_true))  # ignored samples leave the mean
-        if mask is not None:
-            w = w * torch.as_tensor(np.asarray(mask, dtype=np.float64)).reshape(w.shape)
-        if reduction == "sum":
-            out = (per * w).sum()
         else:
-            total = w.sum()
-            out = (per * w).sum() / total if total > 0 else (per * w).sum() * 0
+            mask = loss._sample_mask(np, np.asarray(inputs[0]))  # ignored samples leave the mean
+            if mask is not None:
+                w = w * torch.as_tensor(np.asarray(mask, dtype=np.float64)).reshape(w.shape)
+            if reduction == "sum":
+                out = (per * w).sum()
+            else:
+                total = w.sum()
+                out = (per * w).sum() / total if total > 0 else (per * w).sum() * 0
     out.sum().backward()
-    grad = yp.grad if yp.grad is not None else torch.zeros_like(yp)
-    return out.detach().numpy(), grad.numpy()
+    grads = tuple((tensors[i].grad if tensors[i].grad is not None else torch.zeros_like(tensors[i])).numpy()
+                  for i in wrt)
+    return out.detach().numpy(), grads
 
 
 def _verify_one(name, n_cases, n_fd, seed, torch):
@@ -121,16 +124,17 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
         kinds = set(filter(None, row.hessian.split(" / "))) | {loss.info.hessian}
         row.hessian = " / ".join(sorted(kinds))
         rng = np.random.default_rng([seed, zlib.crc32(name.encode()), case])
-        y_true, y_pred = _case_inputs(loss, rng, case)
-        weights = rng.uniform(0.1, 2.0, size=y_pred.shape[0])
+        inputs = _case_inputs(loss, rng, case)
+        n_samples = np.shape(inputs[loss.inputs.index(loss.differentiable[0])])[0]
+        weights = rng.uniform(0.1, 2.0, size=n_samples)
         where = f"{loss!r}, case {case}"
         if torch is not None and oracle is not None:
             for w in (None, weights):
                 for reduction in ("none", "sum", "mean"):
-                    ours_v, ours_g = loss.value_and_gradient(
-                        y_true, y_pred, sample_weight=w, reduction=reduction)
-                    ref_v, ref_g = _torch_side(torch, oracle, loss, y_true, y_pred, w, reduction)
-                    ev, eg = relative_error(ours_v, ref_v), relative_error(ours_g, ref_g)
+                    ours_v, ours_g = loss.value_and_gradient(*inputs, sample_weight=w, reduction=reduction)
+                    ref_v, ref_g = _torch_side(torch, oracle, loss, inputs, w, reduction)
+                    ev = relative_error(ours_v, ref_v)
+                    eg = max(relative_error(a, b) for a, b in zip(_as_tuple(ours_g), ref_g))
                     row.value_error = max(row.value_error, ev)
                     row.gradient_error = max(row.gradient_error, eg)
                     row.comparisons += 1
@@ -140,20 +144,22 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
                                 f"{what} vs PyTorch: relative error {err:.2e} > {TORCH_RTOL:g} "
                                 f"({where}, reduction={reduction!r}, weights={w is not None})")
         if case < n_fd:
-            g = loss.gradient(y_true, y_pred, reduction="none")
-            h = loss.hessian(y_true, y_pred, reduction="none")
-            eg = relative_error(g, numerical_gradient(loss, y_true, y_pred), FD_FLOOR)
-            # The stencil's round-off on a hessian is about eps |gradient| / h, so the hessian is
-            # compared on the scale max(|hessian|, |gradient|) (exact zeros would otherwise
-            # divide round-off by nothing).
-            g_scale = max(FD_FLOOR, float(np.max(np.abs(g))))
-            eh = relative_error(h, numerical_hessian(loss, y_true, y_pred), g_scale)
-            row.fd_gradient_error = max(row.fd_gradient_error, eg)
-            row.fd_hessian_error = max(row.fd_hessian_error, eh)
-            for what, err in (("gradient", eg), ("hessian", eh)):
-                if not err <= FD_RTOL:
-                    row.failures.append(
-                        f"{what} vs finite differences: relative error {err:.2e} > {FD_RTOL:g} ({where})")
+            grads = _as_tuple(loss.gradient(*inputs, reduction="none"))
+            hessians = _as_tuple(loss.hessian(*inputs, reduction="none"))
+            for input_name, g, h in zip(loss.differentiable, grads, hessians):
+                k = loss.inputs.index(input_name)
+                eg = relative_error(g, numerical_gradient(loss, inputs, k), FD_FLOOR)
+                # The stencil's round-off on a hessian is about eps |gradient| / h, so the hessian
+                # is compared on the scale max(|hessian|, |gradient|) (exact zeros would otherwise
+                # divide round-off by nothing).
+                g_scale = max(FD_FLOOR, float(np.max(np.abs(g))))
+                eh = relative_error(h, numerical_hessian(loss, inputs, k), g_scale)
+                row.fd_gradient_error = max(row.fd_gradient_error, eg)
+                row.fd_hessian_error = max(row.fd_hessian_error, eh)
+                for what, err in ((f"gradient ({input_name})", eg), (f"hessian ({input_name})", eh)):
+                    if not err <= FD_RTOL:
+                        row.failures.append(f"{what} vs finite differences: relative error "
+                                            f"{err:.2e} > {FD_RTOL:g} ({where})")
     return row
 
 

@@ -2,9 +2,11 @@
 
 The 4-point stencil f'(x) ~ (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / (12 h) has truncation
 error O(h^4); with h = 1e-4 max(1, |x|) in float64 it agrees with an exact derivative to about
-1e-10 of the derivative's scale. Elementwise losses are differentiated for every element at once
-(each unreduced value depends on its own element only); losses that reduce a class axis, one
-class column at a time (each sample's value depends on its own row only).
+1e-10 of the derivative's scale. Inputs are a tuple, as the loss takes them; ``k`` is the index of
+the input to differentiate. Losses with one value per element are differentiated for every
+element at once (each value depends on its own element only); losses with one value per sample,
+one non-batch coordinate at a time across all samples at once (each sample's value depends on
+its own slice only).
 """
 
 from __future__ import annotations
@@ -14,54 +16,71 @@ import numpy as np
 STEP = 1e-4
 
 
-def _columns(loss, y_pred):
-    """Index sets that can be perturbed together: all elements, or one class column at a time."""
-    if loss.reduces_class_axis:
-        for j in range(y_pred.shape[-1]):
-            mask = np.zeros_like(y_pred, dtype=bool)
-            mask[..., j] = True
-            yield mask, j
-    else:
-        yield np.ones_like(y_pred, dtype=bool), None
+def _slices(shape, elementwise):
+    """Index sets that can be perturbed together (batch axis 0)."""
+    if elementwise:
+        yield np.ones(shape, dtype=bool), None
+        return
+    for j in np.ndindex(shape[1:]):
+        mask = np.zeros(shape, dtype=bool)
+        index = (slice(None),) + j
+        mask[index] = True
+        yield mask, index
 
 
-def _stencil(f, y_pred, mask):
-    h = STEP * np.maximum(1.0, np.abs(y_pred)) * mask
-    vals = [f(y_pred + k * h) for k in (-2, -1, 1, 2)]
-    return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]), h
-
-
-def numerical_gradient(loss, y_true, y_pred):
-    """d l_i / d y_pred, elementwise, for the unreduced loss (reduction="none")."""
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    out = np.zeros_like(y_pred)
-
-    def value(x):
-        return np.asarray(loss(y_true, x, reduction="none"))
-
-    for mask, j in _columns(loss, y_pred):
-        num, h = _stencil(value, y_pred, mask)
-        if j is None:
-            out = num / (12 * h)
-        else:
-            out[..., j] = num / (12 * h[..., j])
+def _replace(inputs, k, x):
+    out = list(inputs)
+    out[k] = x
     return out
 
 
-def numerical_hessian(loss, y_true, y_pred):
-    """d2 l_i / d y_pred2 on the diagonal, as the central difference of the analytic gradient."""
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    out = np.zeros_like(y_pred)
+def _component(loss, grads, k):
+    """The derivative with respect to input k, from a single array or a tuple of them."""
+    if not isinstance(grads, tuple):
+        return np.asarray(grads)
+    return np.asarray(grads[loss.differentiable.index(loss.inputs[k])])
 
-    def grad(x):
-        return np.asarray(loss.gradient(y_true, x, reduction="none"))
 
-    for mask, j in _columns(loss, y_pred):
-        num, h = _stencil(grad, y_pred, mask)
-        if j is None:
+def _central(f, x, mask):
+    h = STEP * np.maximum(1.0, np.abs(x)) * mask
+    vals = [f(x + s * h) for s in (-2, -1, 1, 2)]
+    return vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3], h
+
+
+def numerical_gradient(loss, inputs, k):
+    """d l_i / d inputs[k], elementwise, for the unreduced loss (reduction="none")."""
+    x = np.asarray(inputs[k], dtype=np.float64)
+
+    def value(xk):
+        return np.asarray(loss(*_replace(inputs, k, xk), reduction="none"))
+
+    elementwise = value(x).shape == x.shape
+    out = np.zeros_like(x)
+    for mask, index in _slices(x.shape, elementwise):
+        num, h = _central(value, x, mask)
+        if index is None:
             out = num / (12 * h)
         else:
-            out[..., j] = num[..., j] / (12 * h[..., j])
+            # one value entry per sample moved (the others are computed identically): sum them
+            out[index] = num.reshape(num.shape[0], -1).sum(axis=1) / (12 * h[index])
+    return out
+
+
+def numerical_hessian(loss, inputs, k):
+    """d2 l_i / d inputs[k]^2 on the diagonal: central differences of the analytic gradient."""
+    x = np.asarray(inputs[k], dtype=np.float64)
+
+    def grad(xk):
+        return _component(loss, loss.gradient(*_replace(inputs, k, xk), reduction="none"), k)
+
+    elementwise = np.asarray(loss(*inputs, reduction="none")).shape == x.shape
+    out = np.zeros_like(x)
+    for mask, index in _slices(x.shape, elementwise):
+        num, h = _central(grad, x, mask)
+        if index is None:
+            out = num / (12 * h)
+        else:
+            out[index] = num[index] / (12 * h[index])
     return out
 
 

@@ -1,7 +1,7 @@
 """PyTorch oracles, one per registered loss, and the hyperparameter settings each is checked at.
 
-Each oracle takes ``(torch, loss, y_true, y_pred, reduction)`` with float64 tensors (``y_pred``
-requires grad) and returns the value that losslab's ``loss(y_true, y_pred, reduction=...)`` must
+Each oracle takes ``(torch, loss, *inputs, reduction)`` with float64 tensors (the differentiable
+inputs require grad) and returns the value that losslab's ``loss(y_true, y_pred, reduction=...)`` must
 equal. Where PyTorch has the loss built in, the oracle calls it, with torch's own reduction
 wherever torch's meaning coincides with losslab's; where it has none (or for a mode it lacks),
 the oracle writes the reference formula in torch ops, and autograd differentiates it. ``ORACLE``
@@ -47,6 +47,14 @@ SETTINGS: dict[str, list[dict]] = {
     "categorical_hinge": [{}],
     "poly1": [{}, {"epsilon": 0.0}, {"epsilon": 2.0}, {"epsilon": -0.5}],
     "multilabel_soft_margin": [{}, {"class_weight": [1.0, 2.0, 0.5, 3.0]}],
+    "dice": [{}, {"smooth": 1.0}, {"axis": (2,)}],
+    "tversky": [{}, {"alpha": 0.7, "beta": 0.3}, {"alpha": 0.2, "beta": 0.8, "smooth": 0.5}],
+    "cosine_distance": [{}],
+    "cosine_embedding": [{}, {"margin": 0.3}, {"margin": -0.2}],
+    "contrastive": [{}, {"margin": 2.0}],
+    "triplet": [{}, {"p": 1.0}, {"p": 3.0}, {"swap": True}, {"p": 1.5, "margin": 0.5, "swap": True}],
+    "margin_ranking": [{}, {"margin": 0.5}],
+    "gaussian_nll": [{}, {"full": True}],
 }
 
 
@@ -242,6 +250,53 @@ def _multilabel_soft_margin(torch, loss, yt, yp, r):
         yp, yt, weight=_vec(torch, loss.class_weight), reduction=r)
 
 
+def _overlap_sums(torch, loss, y, p):
+    axes = tuple(range(1, p.ndim)) if loss.axis is None else loss.axis
+    return axes, (lambda a: a.sum(dim=axes))
+
+
+def _dice(torch, loss, yt, yp, r):
+    _, s = _overlap_sums(torch, loss, yt, yp)
+    c = loss.smooth + loss.eps
+    return _mean_or(torch, 1 - (2 * s(yt * yp) + c) / (s(yt) + s(yp) + c), r)
+
+
+def _tversky(torch, loss, yt, yp, r):
+    _, s = _overlap_sums(torch, loss, yt, yp)
+    c = loss.smooth + loss.eps
+    tp, fp, fn = s(yt * yp), s((1 - yt) * yp), s(yt * (1 - yp))
+    return _mean_or(torch, 1 - (tp + c) / (tp + loss.alpha * fp + loss.beta * fn + c), r)
+
+
+def _cosine_distance(torch, loss, yt, yp, r):  # optax's formula in torch ops
+    u = yt / yt.norm(dim=-1, keepdim=True).clamp(min=loss.eps)
+    v = yp / yp.norm(dim=-1, keepdim=True).clamp(min=loss.eps)
+    return _mean_or(torch, 1 - (u * v).sum(-1), r)
+
+
+def _cosine_embedding(torch, loss, x1, x2, y, r):
+    return torch.nn.functional.cosine_embedding_loss(x1, x2, y, margin=loss.margin, reduction=r)
+
+
+def _contrastive(torch, loss, x1, x2, y, r):
+    d = (x1 - x2).norm(dim=-1)
+    return _mean_or(torch, 0.5 * (y * d ** 2 + (1 - y) * torch.clamp(loss.margin - d, min=0) ** 2), r)
+
+
+def _triplet(torch, loss, a, p, n, r):
+    return torch.nn.functional.triplet_margin_loss(a, p, n, margin=loss.margin, p=loss.p,
+                                                   eps=loss.eps, swap=loss.swap, reduction=r)
+
+
+def _margin_ranking(torch, loss, x1, x2, y, r):
+    return torch.nn.functional.margin_ranking_loss(x1, x2, y, margin=loss.margin, reduction=r)
+
+
+def _gaussian_nll(torch, loss, y, mean, var, r):
+    return torch.nn.functional.gaussian_nll_loss(mean, y, var, full=loss.full, eps=loss.eps,
+                                                 reduction=r)
+
+
 ORACLES = {
     "mse": _mse, "mae": _mae, "huber": _huber, "smooth_l1": _smooth_l1, "log_cosh": _log_cosh,
     "quantile": _quantile, "msle": _msle, "mape": _mape, "poisson_nll": _poisson_nll,
@@ -251,6 +306,9 @@ ORACLES = {
     "categorical_focal": _categorical_focal, "kl_div": _kl_div, "multi_margin": _multi_margin,
     "categorical_hinge": _categorical_hinge, "poly1": _poly1,
     "multilabel_soft_margin": _multilabel_soft_margin,
+    "dice": _dice, "tversky": _tversky, "cosine_distance": _cosine_distance,
+    "cosine_embedding": _cosine_embedding, "contrastive": _contrastive, "triplet": _triplet,
+    "margin_ranking": _margin_ranking, "gaussian_nll": _gaussian_nll,
 }
 
 # What each oracle is: a torch built-in, or the reference formula written in torch ops.
@@ -268,4 +326,8 @@ ORACLE = {
     "kl_div": "F.kl_div", "multi_margin": "F.multi_margin_loss",
     "categorical_hinge": "formula (Keras)", "poly1": "F.cross_entropy + formula",
     "multilabel_soft_margin": "F.multilabel_soft_margin_loss",
+    "dice": "formula (V-Net soft Dice)", "tversky": "formula (Salehi et al.)",
+    "cosine_distance": "formula (optax)", "cosine_embedding": "F.cosine_embedding_loss",
+    "contrastive": "formula (Hadsell et al.)", "triplet": "F.triplet_margin_loss",
+    "margin_ranking": "F.margin_ranking_loss", "gaussian_nll": "F.gaussian_nll_loss",
 }

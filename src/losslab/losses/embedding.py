@@ -1,0 +1,387 @@
+"""Embedding and similarity losses: vectors on the last axis, one value per sample.
+
+``cosine_distance`` takes (y_true, y_pred) like the core losses. The pair and triplet losses take
+several differentiable arrays (``MultiInputLoss``): ``gradient`` returns one array per
+differentiable input, in order, and ``hessian`` their diagonals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import _validation as V
+from .._core._base import Loss
+from .._core._multi import MultiInputLoss
+from .._core._registry import register
+
+_PM1 = V.LabelSet((-1, 1), shown="{-1, +1}", note="+1 similar, -1 dissimilar")
+_01 = V.LabelSet((0, 1), note="1 similar, 0 dissimilar")
+
+
+def _dot(xp, a, b):
+    return xp.sum(a * b, axis=-1, keepdims=True)
+
+
+@register
+class CosineDistance(Loss):
+    """Cosine distance ``1 - <u, v>`` with ``u = y_true / max(|y_true|, eps)`` and
+    ``v = y_pred / max(|y_pred|, eps)``, per sample over the last axis (optax
+    ``cosine_distance``).
+
+    With ``n = |y_pred|`` and ``c = <u, y_pred> / n``: gradient ``-(u - c y_pred / n) / n``;
+    hessian diagonal ``(2 u_j p_j + c n - 3 c p_j**2 / n) / n**2 ...`` written out in the code.
+    Where ``|y_pred| <= eps`` the norm is the constant eps: gradient ``-u / eps``, hessian 0.
+    A zero y_true makes the loss 1 with a zero gradient.
+    """
+
+    name = "cosine_distance"
+    aliases = ("cosine",)
+    task = "embedding"
+    shape_rule = "rows"
+    summary = "One minus the cosine similarity of two vectors: direction only, not length."
+    formula = "1 - <y_true, y_pred> / (max(|y_true|, eps) max(|y_pred|, eps))"
+    formula_latex = r"1 - \frac{\langle y, \hat y\rangle}{\max(\|y\|,\epsilon)\max(\|\hat y\|,\epsilon)}"
+    gradient_formula = "-(u - c y_pred / |y_pred|) / |y_pred|, u = y_true / |y_true|, c = cos"
+    gradient_latex = r"-\frac{u - c\,\hat y/\|\hat y\|}{\|\hat y\|}"
+    activation = "identity (y_pred is an embedding)"
+    hessian_kind = "diagonal"
+    convex = "no"
+    outlier_sensitivity = "low: bounded in [0, 2]"
+    convention = "optax cosine_distance (each norm clamped at eps); torch clamps each norm too"
+    references = ("optax documentation, cosine_distance",)
+
+    def __init__(self, *, eps=1e-8, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.eps = V.check_scalar(eps, "eps", gt=0)
+
+    def _random_inputs(self, rng, n):
+        return rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
+
+    def _kernel(self, xp, y, p, order):
+        # class-major: vectors along axis 0, samples along axis 1
+        eps = self.eps
+        u = y / xp.maximum(xp.sqrt(xp.sum(y * y, axis=0, keepdims=True)), eps)
+        n_raw = xp.sqrt(xp.sum(p * p, axis=0, keepdims=True))
+        clamped = n_raw <= eps
+        n = xp.maximum(n_raw, eps)
+        s = xp.sum(u * p, axis=0, keepdims=True)
+        value = 1.0 - (s / n)[0, ...]
+        grad = hess = None
+        if order >= 1:
+            free = 1.0 - xp.astype(clamped, p.dtype)  # 0 where the norm is the constant eps
+            grad = -u / n + free * s * p / (n * n * n)
+            if order >= 2:
+                n3 = n * n * n
+                hess = free * (2.0 * u * p / n3 + s / n3 - 3.0 * s * p * p / (n3 * n * n))
+        return value, grad, hess
+
+
+def _cosine_terms(xp, x1, x2, eps, order):
+    """torch's cosine of cosine_embedding_loss, c = <x1, x2> / sqrt((|x1|^2 + eps)(|x2|^2 + eps)),
+    with its gradients and hessian diagonals in x1 and x2."""
+    a = _dot(xp, x1, x1) + eps
+    b = _dot(xp, x2, x2) + eps
+    d = xp.sqrt(a * b)
+    c = _dot(xp, x1, x2) / d
+    out = [c[..., 0]]
+    if order >= 1:
+        out.append((x2 / d - c * x1 / a, x1 / d - c * x2 / b))
+    if order >= 2:
+        out.append((-2.0 * x1 * x2 / (a * d) + 3.0 * c * x1 * x1 / (a * a) - c / a,
+                    -2.0 * x1 * x2 / (b * d) + 3.0 * c * x2 * x2 / (b * b) - c / b))
+    return out
+
+
+class _Pair(MultiInputLoss):
+    """Two embeddings (N, D) and a label per pair (N,)."""
+
+    task = "embedding"
+    activation = "identity (the inputs are embeddings)"
+    inputs = ("x1", "x2", "y")
+    differentiable = ("x1", "x2")
+
+    def _check_shapes_multi(self, arrays):
+        x1, x2, y = arrays
+        V.check_same_shape(x1, x2, "x1", "x2")
+        if x1.ndim != 2:
+            raise ValueError(f"x1 and x2 must have shape (n_samples, n_features), got {tuple(x1.shape)}")
+        if tuple(y.shape) != (x1.shape[0],):
+            raise ValueError(f"y must hold one label per pair; got y {tuple(y.shape)} and x1 {tuple(x1.shape)}")
+
+
+@register
+class CosineEmbedding(_Pair):
+    """torch ``cosine_embedding_loss``: ``1 - cos(x1, x2)`` for y = +1,
+    ``max(0, cos(x1, x2) - margin)`` for y = -1, with torch's cosine
+    ``<x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))`` (finite for zero vectors).
+    The subgradient 0 is used where cos = margin exactly.
+    """
+
+    name = "cosine_embedding"
+    summary = "Pull similar pairs to cosine 1, push dissimilar pairs below a cosine margin."
+    formula = "1 - cos(x1, x2) if y = 1; max(0, cos(x1, x2) - margin) if y = -1"
+    formula_latex = r"\begin{cases}1-\cos(x_1,x_2) & y=1\\ \max(0,\cos(x_1,x_2)-m) & y=-1\end{cases}"
+    gradient_formula = "-+ d cos / dx, d cos / dx1 = x2 / D - cos x1 / (|x1|^2 + eps)"
+    gradient_latex = r"\mp\frac{\partial\cos}{\partial x}"
+    hessian_kind = "diagonal"
+    convex = "no"
+    nondifferentiable = "at cos = margin for y = -1; the subgradient 0 is used"
+    outlier_sensitivity = "low: bounded"
+    convention = "torch cosine_embedding_loss (eps 1e-12 inside the norms)"
+    references = ("PyTorch documentation, CosineEmbeddingLoss",)
+    torch_reference = "torch.nn.functional.cosine_embedding_loss"
+    EPS = 1e-12
+
+    def __init__(self, *, margin=0.0, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.margin = V.check_scalar(margin, "margin", ge=-1, le=1)
+
+    def _input_domains(self):
+        return {"y": _PM1}
+
+    def _random_inputs(self, rng, n):
+        x1, x2 = rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
+        y = rng.choice([-1.0, 1.0], size=n)
+        return x1, x2, y
+
+    def _kernel(self, xp, arrays, order):
+        x1, x2, y = arrays
+        terms = _cosine_terms(xp, x1, x2, self.EPS, order)
+        c = terms[0]
+        pos = xp.astype(y == 1, x1.dtype)
+        active = (1.0 - pos) * xp.astype(c - self.margin > 0, x1.dtype)
+        value = pos * (1.0 - c) + active * (c - self.margin)
+        sign = (active - pos)[:, None]  # -1 for similar pairs, +1 for active dissimilar ones
+        grads = None if order < 1 else tuple(sign * g for g in terms[1])
+        hess = None if order < 2 else tuple(sign * h for h in terms[2])
+        return value, grads, hess
+
+
+@register
+class Contrastive(_Pair):
+    """Contrastive loss ``1/2 [y d**2 + (1 - y) max(0, margin - d)**2]`` with the Euclidean
+    distance ``d = |x1 - x2|`` (Hadsell, Chopra, LeCun 2006; y = 1 for similar pairs).
+
+    Gradient in x1 (x2 gets the opposite): ``y (x1 - x2) - (1 - y) max(0, margin - d) (x1 - x2) / d``.
+    At d = 0 for a dissimilar pair the direction is undefined: the subgradient 0 is used.
+    """
+
+    name = "contrastive"
+    aliases = ("contrastive_loss",)
+    summary = "Pull similar pairs together, push dissimilar pairs at least `margin` apart."
+    formula = "1/2 [y d^2 + (1 - y) max(0, margin - d)^2], d = |x1 - x2|"
+    formula_latex = r"\tfrac12\left[y d^2 + (1-y)\max(0, m - d)^2\right]"
+    gradient_formula = "y (x1 - x2) - (1 - y) max(0, m - d) (x1 - x2) / d  (w.r.t. x1)"
+    gradient_latex = r"y\,\delta - (1-y)\max(0,m-d)\,\delta/d"
+    hessian_kind = "diagonal"
+    convex = "no (the dissimilar term is not convex)"
+    nondifferentiable = "at d = 0 for dissimilar pairs; the subgradient 0 is used"
+    outlier_sensitivity = "high for similar pairs far apart (quadratic)"
+    convention = "Hadsell, Chopra, LeCun 2006 with the 1/2 factor; y = 1 means similar"
+    references = ("Hadsell, Chopra, LeCun, Dimensionality reduction by learning an invariant "
+                  "mapping, CVPR 2006",)
+
+    def __init__(self, *, margin=1.0, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.margin = V.check_scalar(margin, "margin", gt=0)
+
+    def _input_domains(self):
+        return {"y": _01}
+
+    def _random_inputs(self, rng, n):
+        x1 = rng.normal(size=(n, 3))
+        x2 = x1 + rng.normal(0, 0.4, size=(n, 3))
+        return x1, x2, rng.integers(0, 2, size=n).astype(float)
+
+    def _kernel(self, xp, arrays, order):
+        x1, x2, y = arrays
+        delta = x1 - x2
+        d = xp.sqrt(_dot(xp, delta, delta))
+        yk = y[:, None]
+        slack = xp.maximum(self.margin - d, 0.0)
+        value = (0.5 * (yk * d * d + (1.0 - yk) * slack * slack))[:, 0]
+        grads = hess = None
+        if order >= 1:
+            d_safe = xp.where(d > 0, d, 1.0)
+            push = (1.0 - yk) * xp.where(d > 0, slack / d_safe, 0.0)  # 0 at d = 0
+            g1 = yk * delta - push * delta
+            grads = (g1, -g1)
+            if order >= 2:
+                on = (1.0 - yk) * xp.astype((slack > 0) & (d > 0), x1.dtype)
+                u2 = delta * delta / (d_safe * d_safe)
+                h = yk + on * (u2 - slack / d_safe + slack * u2 / d_safe)
+                hess = (h, h + 0.0)
+        return value, grads, hess
+
+
+def _pnorm_terms(xp, v, p, order):
+    """|v|_p over the last axis with its gradient and hessian diagonal, for any p >= 1 (odd p
+    included: |v_i|, never v_i**p). Where the norm is 0 the derivatives are taken as 0."""
+    a = xp.abs(v)
+    norm = xp.sum(a ** p, axis=-1, keepdims=True) ** (1.0 / p)
+    out = [norm[..., 0]]
+    if order >= 1:
+        safe = xp.where(norm > 0, norm, 1.0)
+        live = xp.astype(norm > 0, v.dtype)
+        r = a / safe  # |v_i| / |v|_p in [0, 1]
+        out.append(live * xp.sign(v) * r ** (p - 1))
+        if order >= 2:
+            # (p - 1) (|v_i|^(p-2) |v|^(1-p) - |v_i|^(2p-2) |v|^(1-2p)), written with r
+            if p == 1:
+                out.append(xp.zeros_like(v))
+            else:
+                r_safe = xp.where(a > 0, r, 1.0)
+                term = xp.where(a > 0, r_safe ** (p - 2), 0.0 if p > 2 else 1.0)
+                out.append(live * (p - 1) * (term - r ** (2 * p - 2)) / safe)
+    return out
+
+
+@register
+class Triplet(MultiInputLoss):
+    """torch ``triplet_margin_loss``: ``max(0, d(a, p) - d(a, n) + margin)`` with
+    ``d(x, y) = |x - y + eps|_p`` (torch's pairwise_distance adds eps to the difference).
+    ``swap=True`` uses ``min(d(a, n), d(p, n))`` as the negative distance (Balntas et al. 2016).
+
+    The p-norm's gradient is ``sign(v) |v|**(p-1) / |v|_p**(p-1)``, correct for every p >= 1
+    (implementations that write ``v**p`` are wrong for odd p). The subgradient 0 is used where the
+    loss is at its hinge.
+    """
+
+    name = "triplet"
+    aliases = ("triplet_margin",)
+    task = "embedding"
+    inputs = ("anchor", "positive", "negative")
+    differentiable = ("anchor", "positive", "negative")
+    summary = "Anchor closer to the positive than to the negative, by a margin."
+    formula = "max(0, |a - p + eps|_p - |a - n + eps|_p + margin)"
+    formula_latex = r"\max(0, \|a-p+\epsilon\|_p - \|a-n+\epsilon\|_p + m)"
+    gradient_formula = "grad|v|_p = sign(v) |v|^(p-1) / |v|_p^(p-1), chained through each distance"
+    gradient_latex = r"\nabla\|v\|_p = \operatorname{sign}(v)\,|v|^{p-1}/\|v\|_p^{p-1}"
+    activation = "identity (the inputs are embeddings)"
+    hessian_kind = "diagonal"
+    convex = "no"
+    nondifferentiable = "at the hinge (loss exactly 0) and where a distance is 0; subgradient 0"
+    outlier_sensitivity = "medium: linear in the distances"
+    convention = "torch triplet_margin_loss (eps added to the difference, swap as Balntas et al.)"
+    references = ("Schroff, Kalenichenko, Philbin, FaceNet, CVPR 2015, arXiv:1503.03832",
+                  "Balntas et al., Learning local feature descriptors with triplets, BMVC 2016")
+    torch_reference = "torch.nn.functional.triplet_margin_loss"
+
+    def __init__(self, *, margin=1.0, p=2.0, eps=1e-6, swap=False, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.margin = V.check_scalar(margin, "margin", gt=0)
+        self.p = V.check_scalar(p, "p", ge=1)
+        self.eps = V.check_scalar(eps, "eps", ge=0)
+        self.swap = V.check_bool(swap, "swap")
+
+    def _check_shapes_multi(self, arrays):
+        super()._check_shapes_multi(arrays)
+        if arrays[0].ndim != 2:
+            raise ValueError(f"anchor must have shape (n_samples, n_features), got {tuple(arrays[0].shape)}")
+
+    def _random_inputs(self, rng, n):
+        """Rows kept away from every kink: components of a - p, a - n, p - n at least 0.1 from 0
+        (the p-norm's kink for p = 1, its steep hessian for p < 2), the hinge (|z| >= 0.05), and
+        with swap the switch between d(a, n) and d(p, n) (at least 0.05 apart)."""
+        def dist(v):
+            return (np.abs(v + self.eps) ** self.p).sum(axis=1) ** (1 / self.p)
+
+        rows = []
+        while sum(len(r[0]) for r in rows) < n:
+            a = rng.normal(size=(4 * n, 3))
+            d1, d2 = rng.normal(0, 0.6, size=(4 * n, 3)), rng.normal(0, 0.9, size=(4 * n, 3))
+            pos, neg = a - d1, a - d2
+            d_an, d_pn = dist(a - neg), dist(pos - neg)
+            d_neg = np.minimum(d_an, d_pn) if self.swap else d_an
+            ok = ((np.abs(d1) >= 0.1) & (np.abs(d2) >= 0.1) & (np.abs(d2 - d1) >= 0.1)).all(axis=1)
+            ok &= np.abs(dist(a - pos) - d_neg + self.margin) >= 0.05
+            if self.swap:
+                ok &= np.abs(d_an - d_pn) >= 0.05
+            rows.append((a[ok], pos[ok], neg[ok]))
+        return tuple(np.concatenate([r[i] for r in rows])[:n] for i in range(3))
+
+    def _kernel(self, xp, arrays, order):
+        a, pos, neg = arrays
+        p = self.p
+        ap = _pnorm_terms(xp, a - pos + self.eps, p, order)
+        an = _pnorm_terms(xp, a - neg + self.eps, p, order)
+        d_neg = an[0]
+        use_pn = None
+        if self.swap:
+            pn = _pnorm_terms(xp, pos - neg + self.eps, p, order)
+            use_pn = xp.astype(pn[0] < an[0], a.dtype)
+            d_neg = xp.minimum(an[0], pn[0])
+        z = ap[0] - d_neg + self.margin
+        value = xp.maximum(z, 0.0)
+        grads = hess = None
+        if order >= 1:
+            on = xp.astype(z > 0, a.dtype)[:, None]
+            if use_pn is None:
+                grads = (on * (ap[1] - an[1]), -on * ap[1], on * an[1])
+            else:
+                k = use_pn[:, None]
+                grads = (on * (ap[1] - (1 - k) * an[1]),
+                         on * (-ap[1] - k * pn[1]),
+                         on * ((1 - k) * an[1] + k * pn[1]))
+            if order >= 2:
+                if use_pn is None:
+                    hess = (on * (ap[2] - an[2]), on * ap[2], -on * an[2])
+                else:
+                    hess = (on * (ap[2] - (1 - k) * an[2]),
+                            on * (ap[2] - k * pn[2]),
+                            -on * ((1 - k) * an[2] + k * pn[2]))
+        return value, grads, hess
+
+
+@register
+class MarginRanking(MultiInputLoss):
+    """torch ``margin_ranking_loss``: ``max(0, -y (x1 - x2) + margin)``, elementwise, with
+    y = +1 when x1 should rank higher. Gradient ``-+y`` where active (subgradient 0 at the hinge);
+    hessian 0."""
+
+    name = "margin_ranking"
+    aliases = ("ranking_hinge",)
+    task = "ranking"
+    inputs = ("x1", "x2", "y")
+    differentiable = ("x1", "x2")
+    summary = "Hinge on score differences: x1 should beat x2 by a margin when y = +1."
+    formula = "max(0, -y (x1 - x2) + margin)"
+    formula_latex = r"\max(0, -y(x_1-x_2)+m)"
+    gradient_formula = "(-y, +y) where -y (x1 - x2) + margin > 0, else 0"
+    gradient_latex = r"(-y, y)\,[-y(x_1-x_2)+m>0]"
+    activation = "identity (raw scores)"
+    nondifferentiable = "at the hinge; the subgradient 0 is used"
+    outlier_sensitivity = "medium: linear"
+    convention = "torch margin_ranking_loss"
+    references = ("Herbrich, Graepel, Obermayer, Large margin rank boundaries for ordinal "
+                  "regression (2000)",)
+    torch_reference = "torch.nn.functional.margin_ranking_loss"
+
+    def __init__(self, *, margin=0.0, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.margin = V.check_scalar(margin, "margin")
+
+    def _input_domains(self):
+        return {"y": _PM1}
+
+    def _value_shape_multi(self, arrays):
+        return tuple(arrays[0].shape)
+
+    def _random_inputs(self, rng, n):
+        x1, x2 = rng.normal(size=n), rng.normal(size=n)
+        y = rng.choice([-1.0, 1.0], size=n)
+        z = -y * (x1 - x2) + self.margin
+        x1 = x1 + 0.1 * (abs(z) < 0.05) * -y  # keep away from the hinge
+        return x1, x2, y
+
+    def _kernel(self, xp, arrays, order):
+        x1, x2, y = arrays
+        z = -y * (x1 - x2) + self.margin
+        value = xp.maximum(z, 0.0)
+        grads = hess = None
+        if order >= 1:
+            on = xp.astype(z > 0, x1.dtype)
+            grads = (-y * on, y * on)
+            if order >= 2:
+                hess = (xp.zeros_like(x1), xp.zeros_like(x2))
+        return value, grads, hess
