@@ -35,6 +35,14 @@ def wrt(loss):
     return [loss.inputs.index(n) for n in loss.differentiable]
 
 
+def methods(loss):
+    """The loss's evaluation methods that exist for it (no hessian where info.hessian is 'none')."""
+    out = [loss.__call__, loss.gradient]
+    if loss.info.hessian != "none":
+        out.append(loss.hessian)
+    return out
+
+
 def cases_where(predicate):
     """The cases whose loss instance satisfies ``predicate`` (chosen by metadata, at collection)."""
     return [c for c in CASES if predicate(make(c.values[0]))]

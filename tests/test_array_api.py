@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import as_tuple, make
+from conftest import as_tuple, make, methods, wrt
 
 NAMESPACES = {
     "array_api_strict": (lambda a: xs.asarray(a), "array_api_strict"),
@@ -22,13 +22,15 @@ def test_every_loss_in_every_namespace(case, ns):
     to, module = NAMESPACES[ns]
     loss = make(case)
     inputs = loss._random_inputs(np.random.default_rng(5), 9)
-    w = np.random.default_rng(6).uniform(0.5, 1.5, size=9)
+    w = np.random.default_rng(6).uniform(0.5, 1.5, size=np.shape(inputs[wrt(loss)[0]])[0])
     converted = [to(a) for a in inputs]
     for reduction in ("none", "mean"):
         v0, g0 = loss.value_and_gradient(*inputs, sample_weight=w, reduction=reduction)
-        h0 = loss.hessian(*inputs, sample_weight=w, reduction=reduction)
         v, g = loss.value_and_gradient(*converted, sample_weight=to(w), reduction=reduction)
-        h = loss.hessian(*converted, sample_weight=to(w), reduction=reduction)
+        h = h0 = ()
+        if len(methods(loss)) == 3:
+            h0 = loss.hessian(*inputs, sample_weight=w, reduction=reduction)
+            h = loss.hessian(*converted, sample_weight=to(w), reduction=reduction)
         pairs = [(v, v0)] + list(zip(as_tuple(g), as_tuple(g0))) + list(zip(as_tuple(h), as_tuple(h0)))
         for ours, ref in pairs:
             assert type(ours).__module__.split(".")[0] == module

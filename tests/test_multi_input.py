@@ -135,3 +135,37 @@ def test_gaussian_nll_small_variance_is_clamped_like_torch():
     assert float(v) == pytest.approx(float(out.detach()), rel=1e-14)
     np.testing.assert_allclose(gm, tmu.grad.numpy(), rtol=1e-14)
     np.testing.assert_allclose(gv, tvar.grad.numpy(), rtol=1e-14)
+
+
+def _optax_ntxent(e, labels, t):
+    """optax.ntxent transcribed in NumPy: the mean over all positive pairs."""
+    z = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), np.finfo(float).eps)
+    s = z @ z.T / t
+    same = labels[:, None] == labels[None, :]
+    pos, neg = same & ~np.eye(len(labels), dtype=bool), ~same
+    total = 0.0
+    for i, j in zip(*np.nonzero(pos)):
+        total += -s[i, j] + np.log(np.exp(s[i, j]) + np.exp(s[i][neg[i]]).sum())
+    return total / pos.sum()
+
+
+def test_ntxent_equals_optax_with_equal_groups_and_says_how_it_differs_otherwise():
+    rng = np.random.default_rng(4)
+    e = rng.normal(size=(6, 3))
+    pairs = np.array([0, 0, 1, 1, 2, 2])
+    loss = ll.get("ntxent", temperature=0.5)
+    assert float(loss(e, pairs)) == pytest.approx(_optax_ntxent(e, pairs, 0.5), rel=1e-13)
+    groups = np.array([0, 0, 0, 1, 1, 2])  # unequal: optax weights anchors by their positives
+    per_anchor = loss(e, groups, reduction="none")
+    assert per_anchor[5] == 0.0  # no positive: no value, and out of the mean
+    assert float(loss(e, groups)) == pytest.approx(per_anchor[:5].mean(), rel=1e-14)
+    assert float(loss(e, groups)) != pytest.approx(_optax_ntxent(e, groups, 0.5), rel=1e-6)
+
+
+def test_ntxent_has_no_hessian_and_says_so():
+    loss = ll.get("ntxent")
+    assert loss.info.hessian == "none"
+    with pytest.raises(TypeError, match="ntxent provides no hessian"):
+        loss.hessian(np.ones((4, 2)), [0, 0, 1, 1])
+    v, (g,) = loss.value_and_gradient(np.ones((4, 2)), [0, 1, 2, 3])  # no positives at all
+    assert float(v) == 0.0 and not np.any(g)

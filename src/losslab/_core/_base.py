@@ -317,6 +317,10 @@ class Loss:
         """Boolean array over the unreduced values: which samples count (None: all)."""
         return None
 
+    def _inputs_mask(self, xp, inputs):
+        """The sample mask from the tuple of inputs (as verification and tests hold them)."""
+        return self._sample_mask(xp, inputs[0])
+
     def _weights(self, xp, sample_weight, y_pred, value_shape):
         w = _to_namespace(xp, sample_weight, y_pred, "sample_weight")
         w = xp.astype(w, y_pred.dtype, copy=False)

@@ -32,6 +32,10 @@ class MultiInputLoss(Loss):
     differentiable: ClassVar[tuple[str, ...]]
     batch_axes: ClassVar[tuple[int, ...] | None] = None  # per input; None: all 0
     integer_inputs: ClassVar[tuple[str, ...]] = ()  # kept as integers (labels, lengths)
+    # Coupled losses (one sample's value depends on other samples' inputs, e.g. ntxent): the
+    # kernel receives the per-sample coefficients c of the reduction and returns the derivatives
+    # of sum_i c_i l_i itself, since scaling rows afterwards would be wrong.
+    coupled: ClassVar[bool] = False
     shape_rule = "multi"
 
     @property
@@ -64,7 +68,14 @@ class MultiInputLoss(Loss):
         return value, grads
 
     def hessian(self, *arrays, sample_weight=None, reduction="mean", **named):
+        if self.hessian_kind == "none":
+            raise TypeError(f"{self.name} provides no hessian (info.hessian is 'none'); its gradient "
+                            "is exact")
         return self._evaluate_multi(arrays, named, sample_weight, reduction, 2)[2]
+
+    def _inputs_mask(self, xp, arrays):
+        """Boolean array over the samples: which ones count (None: all)."""
+        return None
 
     # ---- machinery ------------------------------------------------------------------------------
     def _collect(self, arrays, named):
@@ -128,9 +139,20 @@ class MultiInputLoss(Loss):
         value_shape = self._value_shape_multi(arrays)
         like = arrays[self.inputs.index(self.differentiable[0])]
         w = None if sample_weight is None else self._weights(xp, sample_weight, like, value_shape)
-        scale = self._scale_for(xp, w, None, reduction, value_shape, like.dtype)
-        if scale is _NOTHING_TO_AVERAGE:  # pragma: no cover - only masks lead here
-            raise AssertionError("unreachable: multi-input losses have no mask")
+        scale = self._scale_for(xp, w, self._inputs_mask(xp, arrays), reduction, value_shape,
+                                like.dtype)
+        if scale is _NOTHING_TO_AVERAGE:  # no sample counts: 0, with zero derivatives
+            zeros = tuple(xp.zeros_like(arrays[self.inputs.index(n)]) for n in self.differentiable)
+            return (xp.sum(xp.zeros(value_shape, dtype=like.dtype)),
+                    zeros if order >= 1 else None, zeros if order >= 2 else None)
+        if self.coupled:
+            c = xp.ones(value_shape, dtype=like.dtype)
+            if scale is not None:
+                c = c * scale
+            value, grads, hess = self._kernel(xp, arrays, order, c)
+            if reduction == "none":
+                return (value if scale is None else value * scale), grads, hess
+            return xp.sum(value * c), grads, hess
         value, grads, hess = self._kernel(xp, arrays, order)
         if reduction == "none":
             if scale is not None:

@@ -385,3 +385,103 @@ class MarginRanking(MultiInputLoss):
             if order >= 2:
                 hess = (xp.zeros_like(x1), xp.zeros_like(x2))
         return value, grads, hess
+
+
+@register
+class NTXent(MultiInputLoss):
+    """NT-Xent (normalised temperature-scaled cross-entropy), optax ``ntxent``.
+
+    Inputs: ``embeddings`` (N, D) and integer ``labels`` (N,) naming groups of positives. With
+    ``z_i = e_i / max(|e_i|, eps)`` (eps the dtype's machine epsilon, as optax) and
+    ``s_ij = <z_i, z_j> / temperature``, each positive pair (i, j), i != j, costs
+    ``l_ij = -s_ij + log(exp(s_ij) + sum_{k in neg(i)} exp(s_ik))``. The unreduced value is one
+    per anchor: the mean of l_ij over its positives; anchors without a positive do not count (they
+    leave the mean's denominator). optax averages over all positive pairs, which is the same
+    number when every sample has the same number of positives (SimCLR's two views).
+
+    Every sample's value depends on every embedding, so ``gradient`` returns the derivative of
+    sum_i c_i l_i (c: the reduction's weights), also for ``reduction="none"``. No hessian is
+    provided (``info.hessian == "none"``).
+    """
+
+    name = "ntxent"
+    aliases = ("nt_xent", "simclr")
+    task = "embedding"
+    inputs = ("embeddings", "labels")
+    differentiable = ("embeddings",)
+    integer_inputs = ("labels",)
+    coupled = True
+    hessian_kind = "none"
+    summary = "Contrastive cross-entropy over cosine similarities: each positive against all negatives."
+    formula = "mean_{j in pos(i)} [-s_ij + log(exp(s_ij) + sum_{k in neg(i)} exp(s_ik))], s = cos / T"
+    formula_latex = (r"\frac{1}{|P_i|}\sum_{j\in P_i}\Big[-s_{ij} + \log\big(e^{s_{ij}} + "
+                     r"\sum_{k\in N_i} e^{s_{ik}}\big)\Big]")
+    gradient_formula = "through s = Z Z^T / T: dL/dZ = (G + G^T) Z / T, then the normalisation"
+    gradient_latex = r"\frac{\partial L}{\partial Z} = (G + G^\top) Z / T"
+    activation = "identity (the inputs are embeddings; they are normalised inside)"
+    convex = "no"
+    outlier_sensitivity = "n/a (bounded similarities)"
+    convention = ("optax ntxent (eps = machine epsilon); per-anchor mean over positives, equal to "
+                  "optax when every sample has the same number of positives")
+    references = ("Chen, Kornblith, Norouzi, Hinton, A Simple Framework for Contrastive Learning "
+                  "of Visual Representations, ICML 2020, arXiv:2002.05709",)
+
+    def __init__(self, *, temperature=0.07, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.temperature = V.check_scalar(temperature, "temperature", gt=0)
+
+    def _check_shapes_multi(self, arrays):
+        e, labels = arrays
+        if e.ndim != 2:
+            raise ValueError(f"embeddings must have shape (n_samples, n_features), got {tuple(e.shape)}")
+        if tuple(labels.shape) != (e.shape[0],):
+            raise ValueError("labels must hold one group label per embedding; "
+                             f"got labels {tuple(labels.shape)} and embeddings {tuple(e.shape)}")
+
+    def _masks(self, xp, labels, dtype):
+        same = labels[:, None] == labels[None, :]
+        n = labels.shape[0]
+        eye = xp.arange(n)[:, None] == xp.arange(n)[None, :]
+        return xp.astype(same & ~eye, dtype), xp.astype(~same, dtype)
+
+    def _inputs_mask(self, xp, arrays):
+        labels = arrays[1]
+        pos, _ = self._masks(xp, labels, xp.float64 if xp.isdtype(labels.dtype, "integral") else labels.dtype)
+        return xp.sum(pos, axis=1) > 0  # anchors with at least one positive
+
+    def _random_inputs(self, rng, n):
+        n = max(n, 4) // 2 * 2
+        return rng.normal(size=(n, 3)), np.repeat(np.arange(n // 2), 2)
+
+    def _kernel(self, xp, arrays, order, c):
+        e, labels = arrays
+        t = self.temperature
+        eps = float(xp.finfo(e.dtype).eps)
+        pos, neg = self._masks(xp, labels, e.dtype)
+        norm_raw = xp.sqrt(xp.sum(e * e, axis=1, keepdims=True))
+        norm = xp.maximum(norm_raw, eps)
+        z = e / norm
+        s = (z @ z.T) / t
+        # shift each anchor's row by its largest score over positives and negatives
+        usable = (pos + neg) > 0
+        m = xp.max(xp.where(usable, s, -xp.inf), axis=1, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0.0)
+        ex = xp.exp(xp.where(usable, s - m, -xp.inf))  # 0 where neither positive nor negative
+        neg_sum = xp.sum(ex * neg, axis=1, keepdims=True)
+        den = neg_sum + ex  # per pair (i, j): exp(s_ij - m_i) + sum over negatives
+        den_safe = xp.where(pos > 0, den, 1.0)
+        pair = pos * (-(s - m) + xp.log(den_safe))  # l_ij, 0 off the positives
+        n_pos = xp.sum(pos, axis=1)
+        n_pos_safe = xp.where(n_pos > 0, n_pos, 1.0)
+        value = xp.sum(pair, axis=1) / n_pos_safe
+        grads = None
+        if order >= 1:
+            a = (c / n_pos_safe)[:, None]  # dL/dl_ij for each pair of anchor i
+            inv = pos / den_safe  # 1 / den_ij on the positives
+            g = a * pos * (ex / den_safe - 1.0)  # dL/ds_ij, j positive
+            g = g + a * neg * ex * xp.sum(inv, axis=1, keepdims=True)  # dL/ds_ik, k negative
+            dz = (g + g.T) @ z / t
+            live = xp.astype(norm_raw > eps, e.dtype)  # below eps the norm is a constant
+            de = (dz - live * xp.sum(dz * z, axis=1, keepdims=True) * z) / norm
+            grads = (de,)
+        return value, grads, None

@@ -97,7 +97,7 @@ def _torch_side(torch, oracle, loss, inputs, weights, reduction):
         if reduction == "none":
             out = per * w
         else:
-            mask = loss._sample_mask(np, np.asarray(inputs[0]))  # ignored samples leave the mean
+            mask = loss._inputs_mask(np, [np.asarray(a) for a in inputs])  # ignored samples leave the mean
             if mask is not None:
                 w = w * torch.as_tensor(np.asarray(mask, dtype=np.float64)).reshape(w.shape)
             if reduction == "sum":
@@ -145,7 +145,8 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
                                 f"({where}, reduction={reduction!r}, weights={w is not None})")
         if case < n_fd:
             grads = _as_tuple(loss.gradient(*inputs, reduction="none"))
-            hessians = _as_tuple(loss.hessian(*inputs, reduction="none"))
+            has_hessian = loss.info.hessian != "none"
+            hessians = _as_tuple(loss.hessian(*inputs, reduction="none")) if has_hessian else grads
             for input_name, g, h in zip(loss.differentiable, grads, hessians):
                 k = loss.inputs.index(input_name)
                 eg = relative_error(g, numerical_gradient(loss, inputs, k), FD_FLOOR)
@@ -153,7 +154,8 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
                 # is compared on the scale max(|hessian|, |gradient|) (exact zeros would otherwise
                 # divide round-off by nothing).
                 g_scale = max(FD_FLOOR, float(np.max(np.abs(g))))
-                eh = relative_error(h, numerical_hessian(loss, inputs, k), g_scale)
+                eh = (relative_error(h, numerical_hessian(loss, inputs, k), g_scale)
+                      if has_hessian else 0.0)
                 row.fd_gradient_error = max(row.fd_gradient_error, eg)
                 row.fd_hessian_error = max(row.fd_hessian_error, eh)
                 for what, err in ((f"gradient ({input_name})", eg), (f"hessian ({input_name})", eh)):

@@ -47,9 +47,26 @@ def _central(f, x, mask):
     return vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3], h
 
 
+def _coupled_gradient(f, x):
+    """Element by element: for losses whose samples share inputs (f returns a scalar or array)."""
+    out = None
+    for idx in np.ndindex(x.shape):
+        mask = np.zeros(x.shape, dtype=bool)
+        mask[idx] = True
+        num, h = _central(f, x, mask)
+        d = np.asarray(num) / (12 * h[idx])
+        if out is None:
+            out = np.zeros(x.shape + np.shape(d))
+        out[idx] = d
+    return out
+
+
 def numerical_gradient(loss, inputs, k):
-    """d l_i / d inputs[k], elementwise, for the unreduced loss (reduction="none")."""
+    """d l_i / d inputs[k], elementwise, for the unreduced loss (reduction="none"); for coupled
+    losses (one sample's value depends on others' inputs) the gradient of the summed loss."""
     x = np.asarray(inputs[k], dtype=np.float64)
+    if getattr(loss, "coupled", False):
+        return _coupled_gradient(lambda xk: float(loss(*_replace(inputs, k, xk), reduction="sum")), x)
 
     def value(xk):
         return np.asarray(loss(*_replace(inputs, k, xk), reduction="none"))
@@ -72,6 +89,10 @@ def numerical_hessian(loss, inputs, k):
 
     def grad(xk):
         return _component(loss, loss.gradient(*_replace(inputs, k, xk), reduction="none"), k)
+
+    if getattr(loss, "coupled", False):
+        full = _coupled_gradient(grad, x)  # full[idx] = d grad / d x[idx]
+        return np.array([full[idx][idx] for idx in np.ndindex(x.shape)]).reshape(x.shape)
 
     elementwise = np.asarray(loss(*inputs, reduction="none")).shape == x.shape
     out = np.zeros_like(x)

@@ -55,6 +55,7 @@ SETTINGS: dict[str, list[dict]] = {
     "triplet": [{}, {"p": 1.0}, {"p": 3.0}, {"swap": True}, {"p": 1.5, "margin": 0.5, "swap": True}],
     "margin_ranking": [{}, {"margin": 0.5}],
     "gaussian_nll": [{}, {"full": True}],
+    "ntxent": [{}, {"temperature": 0.5}, {"temperature": 2.0}],
 }
 
 
@@ -297,6 +298,23 @@ def _gaussian_nll(torch, loss, y, mean, var, r):
                                                  reduction=r)
 
 
+def _ntxent(torch, loss, e, labels, r):
+    """optax's ntxent in torch ops, kept per anchor (the mean over its positives)."""
+    eps = torch.finfo(e.dtype).eps
+    z = e / e.norm(dim=-1, keepdim=True).clamp(min=eps)
+    s = z @ z.T / loss.temperature
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(labels), dtype=torch.bool)
+    pos, neg = same & ~eye, ~same
+    neg_lse = torch.logsumexp(s.masked_fill(~neg, -torch.inf), dim=1, keepdim=True)
+    pair = -s + torch.logaddexp(s, neg_lse.expand_as(s))
+    n_pos = pos.sum(1)
+    per_anchor = (pair * pos).sum(1) / n_pos.clamp(min=1)
+    if r == "none":
+        return per_anchor
+    return per_anchor.sum() if r == "sum" else per_anchor.sum() / (n_pos > 0).sum()
+
+
 ORACLES = {
     "mse": _mse, "mae": _mae, "huber": _huber, "smooth_l1": _smooth_l1, "log_cosh": _log_cosh,
     "quantile": _quantile, "msle": _msle, "mape": _mape, "poisson_nll": _poisson_nll,
@@ -308,7 +326,7 @@ ORACLES = {
     "multilabel_soft_margin": _multilabel_soft_margin,
     "dice": _dice, "tversky": _tversky, "cosine_distance": _cosine_distance,
     "cosine_embedding": _cosine_embedding, "contrastive": _contrastive, "triplet": _triplet,
-    "margin_ranking": _margin_ranking, "gaussian_nll": _gaussian_nll,
+    "margin_ranking": _margin_ranking, "gaussian_nll": _gaussian_nll, "ntxent": _ntxent,
 }
 
 # What each oracle is: a torch built-in, or the reference formula written in torch ops.
@@ -330,4 +348,5 @@ ORACLE = {
     "cosine_distance": "formula (optax)", "cosine_embedding": "F.cosine_embedding_loss",
     "contrastive": "formula (Hadsell et al.)", "triplet": "F.triplet_margin_loss",
     "margin_ranking": "F.margin_ranking_loss", "gaussian_nll": "F.gaussian_nll_loss",
+    "ntxent": "formula (optax, per anchor)",
 }
