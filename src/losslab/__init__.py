@@ -14,10 +14,12 @@ from ._core._base import Loss, LossInfo
 from ._core._multi import MultiInputLoss
 from ._core._registry import aliases, get, loss_class, names, register
 from .losses import binary, embedding, multiclass, overlap, regression  # noqa: F401  (registers)
+from .compose import asymmetric, check_gradient, custom, weighted_sum
 
 __version__ = "0.1.0"
 
-__all__ = ["Loss", "LossInfo", "MultiInputLoss", "aliases", "get", "loss_class", "names", "register", "verify",
+__all__ = ["Loss", "LossInfo", "MultiInputLoss", "asymmetric", "check_gradient", "custom",
+           "weighted_sum", "aliases", "get", "loss_class", "names", "register", "verify",
            "__version__"]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._core import _math as M
 from .._core import _validation as V
 from .._core._base import Loss
@@ -454,10 +456,72 @@ class PoissonNLL(_Regression):
         return value, grad, hess
 
 
+class Asymmetric(_Regression):
+    """Any elementwise regression loss weighted by the sign of the error: ``under`` where the
+    prediction is too low (e = y_pred - y_true < 0), ``over`` otherwise.
+
+    Value, gradient and hessian are the base loss's, times ``w(e)``; ``w`` is constant on each
+    side, so this is exact wherever the base loss is (at e = 0 the base losses vanish with their
+    gradients, or use the subgradient 0). Build one with ``losslab.asymmetric(loss, under=...,
+    over=...)``; ``asymmetric_mse`` and ``asymmetric_huber`` are instances.
+    """
+
+    name = "asymmetric"
+    summary = "A regression loss that costs `under` times more below the target than `over` above."
+    formula = "w(e) l(e), w = under if e < 0 else over"
+    formula_latex = r"w(e)\,\ell(e)"
+    gradient_formula = "w(e) l'(e)"
+    gradient_latex = r"w(e)\,\ell'(e)"
+    convention = "the course's business losses: the base loss weighted by the sign of the error"
+    references = ("Granger, Prediction with a generalized cost of error function, "
+                  "J. Oper. Res. Soc. 20 (1969)",)
+
+    def __init__(self, *, base, under=2.0, over=1.0, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        from .._core._registry import get
+
+        base = get(base)
+        if base.task != "regression" or base.shape_rule != "same" or len(base.inputs) != 2:
+            raise ValueError(
+                f"asymmetric needs an elementwise regression loss (y_true, y_pred), got {base!r} "
+                f"(task {base.task!r})")
+        self.base = base
+        self.under = V.check_scalar(under, "under", gt=0)
+        self.over = V.check_scalar(over, "over", gt=0)
+        if type(self) is Asymmetric:  # a composite: describe it by its base
+            self.name = f"asymmetric({base.name})"
+            self.aliases = ()
+            self.summary = f"{base.name} weighted by the sign of the error (under={under}, over={over})."
+            self.formula = f"w(e) * [{base.formula}], w = under if e < 0 else over"
+            self.gradient_formula = f"w(e) * [{base.gradient_formula}]"
+            self.nondifferentiable = base.nondifferentiable
+            self.outlier_sensitivity = base.outlier_sensitivity
+            self.references = base.references + self.references
+
+    def _y_true_domain(self):
+        return self.base._y_true_domain()
+
+    def _y_pred_domain(self):
+        return self.base._y_pred_domain()
+
+    def _error_kinks(self):
+        return tuple(sorted(set(self.base._error_kinks()) | {0.0}))
+
+    def _random_inputs(self, rng, n):
+        y_true, y_pred = self.base._random_inputs(rng, n)
+        e = y_pred - y_true
+        return y_true, y_true + np.where(np.abs(e) < 0.02, 0.05 * np.sign(e + 1e-300), e)
+
+    def _kernel(self, xp, y_true, y_pred, order):
+        value, grad, hess = self.base._kernel(xp, y_true, y_pred, order)
+        w = _piecewise(xp, y_pred - y_true, self.under, self.over)
+        return (w * value, None if grad is None else w * grad, None if hess is None else w * hess)
+
+
 @register
-class AsymmetricMSE(_Regression):
+class AsymmetricMSE(Asymmetric):
     """Squared error weighted by the sign of the error: ``under`` for under-prediction (e < 0),
-    ``over`` otherwise (the course's demand-forecasting loss).
+    ``over`` otherwise (the course's demand-forecasting loss); ``asymmetric(mse)``.
 
     Gradient ``2 w e``; hessian ``2 w`` (``over`` at e = 0, where the loss is differentiable).
 
@@ -477,29 +541,18 @@ class AsymmetricMSE(_Regression):
     nondifferentiable = "differentiable; the hessian jumps at e = 0 (2 * over used)"
     outlier_sensitivity = "high: quadratic on both sides"
     noise_model = "split (two-piece) Gaussian"
-    convention = "the course's AsymmetricMSE (under=3, over=1); no library built-in"
-    references = ("Granger, Prediction with a generalized cost of error function, "
-                  "J. Oper. Res. Soc. 20 (1969)",)
+    convention = "the course's AsymmetricMSE (under=3, over=1); asymmetric(mse); no library built-in"
 
     def __init__(self, *, under=3.0, over=1.0, check_finite=True):
-        super().__init__(check_finite=check_finite)
-        self.under = V.check_scalar(under, "under", gt=0)
-        self.over = V.check_scalar(over, "over", gt=0)
-
-    def _kernel(self, xp, y_true, y_pred, order):
-        e = y_pred - y_true
-        w = _piecewise(xp, e, self.under, self.over)
-        value = w * e * e
-        grad = 2.0 * w * e if order >= 1 else None
-        hess = 2.0 * w if order >= 2 else None
-        return value, grad, hess
+        super().__init__(base=MSE(check_finite=check_finite), under=under, over=over,
+                         check_finite=check_finite)
 
 
 @register
-class AsymmetricHuber(_Regression):
+class AsymmetricHuber(Asymmetric):
     """Huber loss weighted by the sign of the error: ``under`` for e < 0, ``over`` otherwise
-    (the course's delivery-time loss). Gradient ``w clip(e, -delta, delta)``; hessian ``w`` inside
-    ``|e| < delta``, 0 outside.
+    (the course's delivery-time loss); ``asymmetric(huber(delta))``. Gradient
+    ``w clip(e, -delta, delta)``; hessian ``w`` inside ``|e| < delta``, 0 outside.
     """
 
     name = "asymmetric_huber"
@@ -510,28 +563,14 @@ class AsymmetricHuber(_Regression):
     gradient_latex = r"w(e)\operatorname{clip}(e,-\delta,\delta)"
     nondifferentiable = "differentiable; the hessian jumps at e = 0 and |e| = delta"
     outlier_sensitivity = "low: the gradient is bounded by max(under, over) * delta"
-    convention = "the course's delivery-time loss (delta=1, under=2, over=1); no library built-in"
+    noise_model = None
+    convention = "the course's delivery-time loss (delta=1, under=2, over=1); asymmetric(huber)"
     references = ("Huber (1964); Granger (1969)",)
 
     def __init__(self, *, delta=1.0, under=2.0, over=1.0, check_finite=True):
-        super().__init__(check_finite=check_finite)
-        self.delta = V.check_scalar(delta, "delta", gt=0)
-        self.under = V.check_scalar(under, "under", gt=0)
-        self.over = V.check_scalar(over, "over", gt=0)
-
-    def _error_kinks(self):
-        return (0.0, self.delta)
-
-    def _kernel(self, xp, y_true, y_pred, order):
-        d = self.delta
-        e = y_pred - y_true
-        a = xp.abs(e)
-        c = xp.minimum(a, d)
-        w = _piecewise(xp, e, self.under, self.over)
-        value = w * c * (a - 0.5 * c)
-        grad = w * xp.clip(e, -d, d) if order >= 1 else None
-        hess = w * xp.astype(a < d, e.dtype) if order >= 2 else None
-        return value, grad, hess
+        super().__init__(base=Huber(delta=delta, check_finite=check_finite), under=under,
+                         over=over, check_finite=check_finite)
+        self.delta = self.base.delta
 
 
 @register
