@@ -251,6 +251,26 @@ class Loss:
         """Diagonal of d2 value / d y_pred2, with the shape of ``y_pred`` (see ``info.hessian``)."""
         return self._evaluate(y_true, y_pred, sample_weight, reduction, 2)[2]
 
+    # ---- export (imports the framework only when called) --------------------------------------
+    def to_torch(self, *, reduction="mean"):
+        """A ``torch.nn.Module`` whose backward is this loss's analytic gradient (see
+        ``losslab.export.to_torch``)."""
+        from ..export import to_torch
+
+        return to_torch(self, reduction=reduction)
+
+    def as_xgboost_objective(self, *, min_hessian=1e-6):
+        """(gradient, hessian) callable for XGBoost, on raw margins (``losslab.export``)."""
+        from ..export import boosting_objective
+
+        return boosting_objective(self, "xgboost", min_hessian=min_hessian)
+
+    def as_lightgbm_objective(self, *, min_hessian=1e-6):
+        """(gradient, hessian) callable for LightGBM, on raw margins (``losslab.export``)."""
+        from ..export import boosting_objective
+
+        return boosting_objective(self, "lightgbm", min_hessian=min_hessian)
+
     # ---- machinery -----------------------------------------------------------------------------
     def _kernel(self, xp, y_true, y_pred, order):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement _kernel")

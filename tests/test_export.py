@@ -1,0 +1,152 @@
+"""Exports: torch modules with losslab's backward; XGBoost and LightGBM objectives."""
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import torch
+import xgboost as xgb
+from sklearn.datasets import make_classification
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+import losslab as ll
+from losslab.verification._references import ORACLES
+
+MODULE_CASES = [
+    ("mse", {}), ("huber", {"delta": 0.5}), ("bce", {"from_logits": True, "pos_weight": 2.0}),
+    ("focal", {"from_logits": True}), ("sparse_cce", {"from_logits": True, "label_smoothing": 0.1}),
+    ("cce", {}), ("kl_div", {"from_logits": True}), ("dice", {}), ("triplet", {"p": 3.0}),
+    ("cosine_embedding", {"margin": 0.2}), ("gaussian_nll", {}), ("ntxent", {}),
+    ("multi_margin", {"p": 2}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name,kw", MODULE_CASES, ids=[c[0] for c in MODULE_CASES])
+def test_torch_module_matches_autograd_on_the_same_formula(name, kw, reduction):
+    # Oracle: the loss's PyTorch oracle (built-in or formula), differentiated by autograd.
+    # Tolerance: 1e-12 relative (float64; the two sides sum in different orders).
+    loss = ll.get(name, **kw)
+    if reduction == "none" and getattr(loss, "coupled", False):
+        with pytest.raises(ValueError, match="not supported"):
+            loss.to_torch(reduction="none")
+        return
+    module = loss.to_torch(reduction=reduction)
+    inputs = loss._random_inputs(np.random.default_rng(8), 10)
+    wrt = [loss.inputs.index(n) for n in loss.differentiable]
+    ours = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=i in wrt) for i, a in enumerate(inputs)]
+    refs = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=i in wrt) for i, a in enumerate(inputs)]
+    if loss.inputs == ("y_true", "y_pred"):
+        out = module(ours[1], ours[0])  # torch order: (input, target)
+    else:
+        out = module(*ours)
+    ref = ORACLES[name](torch, loss, *refs, reduction)
+    upstream = torch.as_tensor(np.random.default_rng(9).normal(size=tuple(ref.shape)))
+    (out * upstream).sum().backward()
+    (ref * upstream).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-15)
+    for i in wrt:
+        np.testing.assert_allclose(ours[i].grad.numpy(), refs[i].grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_torch_module_with_sample_weight_and_in_a_training_loop():
+    # A linear model trained for 30 steps with losslab's Huber module and with torch's own huber
+    # loss: the parameters agree step for step (float64, 1e-12).
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.normal(size=(64, 3)))
+    y = X @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + torch.tensor(rng.standard_t(2, 64))
+    w = torch.tensor(rng.uniform(0.5, 2.0, 64))
+    module = ll.get("huber", delta=1.0).to_torch()
+    models = [torch.nn.Linear(3, 1, dtype=torch.float64) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in models]
+    for _ in range(30):
+        for m, opt, use_ll in zip(models, opts, (True, False)):
+            opt.zero_grad()
+            pred = m(X)[:, 0]
+            if use_ll:
+                value = module(pred, y, sample_weight=w)
+            else:
+                value = (torch.nn.functional.huber_loss(pred, y, reduction="none") * w).sum() / w.sum()
+            value.backward()
+            opt.step()
+    for p1, p2 in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-12)
+
+
+def test_objective_hessian_surrogate_and_weights():
+    y = np.array([0.0, 1.0, 2.0, -1.0])
+    p = np.array([0.5, 1.0, 0.0, 3.0])
+    for name in ("mae", "quantile", "hinge"):
+        labels = np.array([-1.0, 1.0, 1.0, -1.0]) if name == "hinge" else y
+        g, h = ll.get(name).as_xgboost_objective()(labels, p)
+        np.testing.assert_array_equal(h, 1.0)  # zero curvature -> 1, as scikit-learn and LightGBM
+        np.testing.assert_array_equal(g, ll.get(name).gradient(labels, p, reduction="none"))
+    focal = ll.get("focal", from_logits=True, gamma=2.0)
+    margins = np.array([-50.0, -3.0, 0.0, 3.0, 50.0, 1e3])
+    labels = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+    g, h = focal.as_lightgbm_objective()(labels, margins)
+    assert np.all(h > 0) and np.all(np.isfinite(g))
+    g_w, h_w = focal.as_lightgbm_objective()(labels, margins, np.full(6, 2.0))
+    np.testing.assert_allclose(g_w, 2 * g)
+    np.testing.assert_allclose(h_w, 2 * h)
+
+
+def test_objective_refuses_what_boosting_cannot_use():
+    with pytest.raises(ValueError, match=r"raw margins.*from_logits=True"):
+        ll.get("focal").as_xgboost_objective()
+    with pytest.raises(ValueError, match="needs a loss of \\(y_true, y_pred\\)"):
+        ll.get("triplet").as_lightgbm_objective()
+    with pytest.raises(ValueError, match="class-index form"):
+        ll.get("cce", from_logits=True).as_xgboost_objective()
+
+
+def _imbalanced():
+    X, y = make_classification(n_samples=6000, n_features=10, n_informative=5, weights=[0.95],
+                               flip_y=0.01, random_state=0)
+    return X[:4000], y[:4000].astype(float), X[4000:], y[4000:].astype(float)
+
+
+def _beats_constant(margins, y_test, y_train):
+    # The best constant margin is the training log-odds; losslab's own focal loss is the judge,
+    # plus two ranking metrics from scikit-learn (a constant scores AP = prevalence, AUC = 0.5).
+    focal = ll.get("focal", from_logits=True)
+    prior = np.log(y_train.mean() / (1 - y_train.mean()))
+    assert float(focal(y_test, margins)) < float(focal(y_test, np.full_like(margins, prior)))
+    assert roc_auc_score(y_test, margins) > 0.85
+    assert average_precision_score(y_test, margins) > 3 * y_test.mean()
+
+
+def test_xgboost_trains_with_the_focal_objective():
+    X, y, X_test, y_test = _imbalanced()
+    obj = ll.get("focal", from_logits=True).as_xgboost_objective()
+    booster = xgb.train({"max_depth": 3, "eta": 0.1, "base_score": 0.0, "nthread": 2},
+                        xgb.DMatrix(X, label=y), num_boost_round=150, obj=obj)
+    _beats_constant(booster.predict(xgb.DMatrix(X_test), output_margin=True), y_test, y)
+
+
+def test_lightgbm_trains_with_the_focal_objective():
+    X, y, X_test, y_test = _imbalanced()
+    obj = ll.get("focal", from_logits=True).as_lightgbm_objective()
+    booster = lgb.train({"objective": obj, "learning_rate": 0.1, "num_leaves": 15, "verbose": -1,
+                         "num_threads": 2, "min_sum_hessian_in_leaf": 1e-6},
+                        lgb.Dataset(X, label=y), num_boost_round=150)
+    _beats_constant(booster.predict(X_test), y_test, y)
+
+
+def test_lightgbm_quantile_objective_through_the_sklearn_interface():
+    # Pinball loss at q (hessian surrogate 1) through LGBMRegressor. On the training data the
+    # model covers q of the targets; held out it covers what LightGBM's own quantile objective
+    # covers (oracle: objective="quantile", alpha=q, same settings; both overfit alike).
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, size=(3000, 2))
+    y = X[:, 0] + rng.normal(0, 1 + 0.5 * np.abs(X[:, 1]), 3000)
+    settings = {"n_estimators": 300, "learning_rate": 0.1, "verbose": -1, "n_jobs": 2}
+    for q in (0.5, 0.9):
+        ours = lgb.LGBMRegressor(objective=ll.get("quantile", quantile=q).as_lightgbm_objective(),
+                                 **settings).fit(X[:2000], y[:2000])
+        native = lgb.LGBMRegressor(objective="quantile", alpha=q, **settings).fit(X[:2000], y[:2000])
+        train_cover = float(np.mean(y[:2000] <= ours.predict(X[:2000])))
+        test_cover = float(np.mean(y[2000:] <= ours.predict(X[2000:])))
+        native_cover = float(np.mean(y[2000:] <= native.predict(X[2000:])))
+        assert abs(train_cover - q) <= 0.02, (q, train_cover)
+        assert abs(test_cover - native_cover) <= 0.03, (q, test_cover, native_cover)
