@@ -30,6 +30,11 @@ def as_tuple(g):
     return g if isinstance(g, tuple) else (g,)
 
 
+def batch_axis(loss, k):
+    """The batch axis of input k (0 unless the loss says otherwise, e.g. CTC's (T, N, C))."""
+    return loss._batch_axis(loss.inputs[k]) if hasattr(loss, "_batch_axis") else 0
+
+
 def wrt(loss):
     """Indices of the inputs the loss differentiates."""
     return [loss.inputs.index(n) for n in loss.differentiable]

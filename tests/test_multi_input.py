@@ -169,3 +169,66 @@ def test_ntxent_has_no_hessian_and_says_so():
         loss.hessian(np.ones((4, 2)), [0, 0, 1, 1])
     v, (g,) = loss.value_and_gradient(np.ones((4, 2)), [0, 1, 2, 3])  # no positives at all
     assert float(v) == 0.0 and not np.any(g)
+
+
+def _ctc_case(seed=0, n=4):
+    return ll.get("ctc")._random_inputs(np.random.default_rng(seed), n)
+
+
+def test_ctc_matches_torch_values_and_its_gradient_after_the_softmax_jacobian():
+    # torch.ctc_loss returns d/d(logits of a log_softmax) = exp(lp) - occupancy; losslab the
+    # exact d/d(log_probs) = -occupancy. Oracle: torch, with g - exp(lp) sum_c g applied to ours.
+    lp, targets, il, tl = _ctc_case()
+    loss = ll.get("ctc")
+    v, (g,) = loss.value_and_gradient(lp, targets, il, tl, reduction="sum")
+    t = torch.tensor(lp, requires_grad=True)
+    ref = torch.nn.functional.ctc_loss(t, torch.tensor(targets), torch.tensor(il), torch.tensor(tl),
+                                       reduction="sum")
+    ref.backward()
+    assert float(v) == pytest.approx(float(ref.detach()), rel=1e-13)
+    frames = (np.arange(lp.shape[0])[:, None] < il[None, :])[:, :, None]
+    projected = g - np.exp(lp) * g.sum(axis=2, keepdims=True)
+    np.testing.assert_allclose(projected * frames, t.grad.numpy() * frames, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(-g.sum(axis=2), frames[:, :, 0] * 1.0, rtol=1e-12)  # occupancy sums to 1
+
+
+def test_ctc_concatenated_targets_equal_padded():
+    lp, targets, il, tl = _ctc_case(1)
+    flat = np.concatenate([targets[i, :tl[i]] for i in range(len(tl))])
+    loss = ll.get("ctc")
+    np.testing.assert_allclose(loss(lp, flat, il, tl, reduction="none"),
+                               loss(lp, targets, il, tl, reduction="none"), rtol=1e-15)
+    ref = torch.nn.functional.ctc_loss(torch.tensor(lp), torch.tensor(flat), torch.tensor(il),
+                                       torch.tensor(tl), reduction="none")
+    np.testing.assert_allclose(loss(lp, flat, il, tl, reduction="none"), ref.numpy(), rtol=1e-13)
+
+
+def test_ctc_impossible_alignment():
+    lp, targets, il, tl = _ctc_case(2)
+    targets[0, :3] = [1, 1, 1]  # three repeats need at least 5 frames
+    tl[0], il[0] = 3, 4
+    v, (g,) = ll.get("ctc").value_and_gradient(lp, targets, il, tl, reduction="none")
+    assert v[0] == np.inf and np.all(np.isfinite(v[1:]))
+    assert np.all(np.isfinite(g)) and not np.any(g[:, 0])  # zero gradient, not NaN
+    ref = torch.nn.functional.ctc_loss(torch.tensor(lp), torch.tensor(targets), torch.tensor(il),
+                                       torch.tensor(tl), reduction="none")
+    assert float(ref[0]) == np.inf
+    v0 = ll.get("ctc", zero_infinity=True)(lp, targets, il, tl, reduction="none")
+    assert v0[0] == 0.0 and v0[1] == v[1]
+
+
+def test_ctc_bad_input():
+    lp, targets, il, tl = _ctc_case(3)
+    loss = ll.get("ctc")
+    bad = targets.copy()
+    bad[0, 0] = 0
+    with pytest.raises(ValueError, match=r"other than blank=0; 1 of \d+ labels are not"):
+        loss(lp, bad, il, tl)
+    with pytest.raises(ValueError, match=r"input_lengths must be in \[1, 10\]; 1 of 4 values are not"):
+        loss(lp, targets, np.array([11, 5, 5, 5]), tl)
+    with pytest.raises(ValueError, match=r"log_probs must be in \(-inf, 0\] \(log-probabilities\)"):
+        loss(lp + 1.0, targets, il, tl)
+    with pytest.raises(ValueError, match=r"log_probs must have shape \(T, N, C\)"):
+        loss(lp[0], targets, il, tl)
+    with pytest.raises(TypeError, match="ctc provides no hessian"):
+        loss.hessian(lp, targets, il, tl)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import losslab as ll
-from conftest import as_tuple, cases_where, make, methods, wrt
+from conftest import as_tuple, batch_axis, cases_where, make, methods, wrt
 from losslab import MultiInputLoss
 
 # ---------------------------------------------------------------------------------------------
@@ -12,15 +12,17 @@ from losslab import MultiInputLoss
 # ---------------------------------------------------------------------------------------------
 
 
-def _n_samples(loss, inputs):
-    return np.shape(inputs[wrt(loss)[0]])[0]
+def _per_sample(loss, k, s, ndim):
+    """A per-sample vector shaped to broadcast against input k's derivative."""
+    b = batch_axis(loss, k)
+    return s.reshape((1,) * b + (-1,) + (1,) * (ndim - b - 1))
 
 
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 def test_fused_equals_separate(case, reduction, rng):
     loss = make(case)
     inputs = loss._random_inputs(rng, 12)
-    w = rng.uniform(0.1, 2.0, size=12)
+    w = rng.uniform(0.1, 2.0, size=loss._batch_size(inputs))
     for sw in (None, w):
         v, g = loss.value_and_gradient(*inputs, sample_weight=sw, reduction=reduction)
         np.testing.assert_array_equal(v, loss(*inputs, sample_weight=sw, reduction=reduction))
@@ -36,7 +38,7 @@ def test_reductions_follow_the_contract(case, rng):
     # Oracle: the definitions, applied by hand to the unreduced values (float64, 1e-13).
     loss = make(case)
     inputs = loss._random_inputs(rng, 10)
-    w = rng.uniform(0.1, 2.0, size=10)
+    w = rng.uniform(0.1, 2.0, size=loss._batch_size(inputs))
     per = loss(*inputs, reduction="none")
     g_none = as_tuple(loss.gradient(*inputs, reduction="none"))
     h_none = as_tuple(loss.hessian(*inputs, reduction="none")) if len(methods(loss)) == 3 else ()
@@ -50,9 +52,10 @@ def test_reductions_follow_the_contract(case, rng):
     if wb.sum() > 0:
         np.testing.assert_allclose(loss(*inputs, sample_weight=w, reduction="mean"),
                                    (per * wb).sum() / wb.sum(), rtol=1e-13)
-        for g, gn in zip(as_tuple(loss.gradient(*inputs, sample_weight=w)) if rows_scale else (), g_none):
+        for g, gn, k in zip(as_tuple(loss.gradient(*inputs, sample_weight=w)) if rows_scale else (),
+                            g_none, wrt(loss)):
             scale = (w * keep) / wb.sum()
-            np.testing.assert_allclose(g, gn * scale.reshape((-1,) + (1,) * (gn.ndim - 1)),
+            np.testing.assert_allclose(g, gn * _per_sample(loss, k, scale, gn.ndim),
                                        rtol=1e-13, atol=1e-300)
     if mask is None:
         np.testing.assert_allclose(loss(*inputs), per.mean(), rtol=1e-13)
@@ -67,8 +70,8 @@ def test_reductions_follow_the_contract(case, rng):
 def test_integer_weights_equal_repeated_samples(case, rng):
     loss = make(case)
     inputs = loss._random_inputs(rng, 6)
-    counts = np.array([1, 2, 3, 1, 2, 1])
-    repeated = [np.repeat(a, counts, axis=0) for a in inputs]
+    counts = np.array([1, 2, 3, 1, 2, 1])[:loss._batch_size(inputs)]
+    repeated = [np.repeat(a, counts, axis=batch_axis(loss, k)) for k, a in enumerate(inputs)]
     for reduction in ("sum", "mean"):
         np.testing.assert_allclose(loss(*inputs, sample_weight=counts, reduction=reduction),
                                    loss(*repeated, reduction=reduction), rtol=1e-12)
@@ -77,7 +80,7 @@ def test_integer_weights_equal_repeated_samples(case, rng):
 def test_constant_weights_leave_the_mean_unchanged(case, rng):
     loss = make(case)
     inputs = loss._random_inputs(rng, 8)
-    np.testing.assert_allclose(loss(*inputs, sample_weight=np.full(8, 3.5)), loss(*inputs),
+    np.testing.assert_allclose(loss(*inputs, sample_weight=np.full(loss._batch_size(inputs), 3.5)), loss(*inputs),
                                rtol=1e-13)
 
 

@@ -16,7 +16,7 @@ CATALOGUE = [
     "exponential", "logistic", "cce", "sparse_cce", "categorical_focal", "kl_div", "multi_margin",
     "categorical_hinge", "poly1", "multilabel_soft_margin",
     "cosine_distance", "cosine_embedding", "contrastive", "triplet", "margin_ranking",
-    "gaussian_nll", "dice", "tversky", "ntxent",
+    "gaussian_nll", "dice", "tversky", "ntxent", "ctc",
 ]
 
 
@@ -75,7 +75,7 @@ def test_info_is_complete(case):
                   "outlier_sensitivity", "convention"):
         assert getattr(info, field), field
     assert info.task in {"regression", "binary", "multiclass", "multilabel", "embedding",
-                         "ranking", "segmentation"}
+                         "ranking", "segmentation", "sequence"}
     assert info.inputs and set(info.differentiable) <= set(info.inputs)
     assert info.hessian in {"exact", "diagonal", "none"}
     assert info.references

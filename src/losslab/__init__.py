@@ -13,7 +13,7 @@ passed, metadata (``loss.info``), and a check against PyTorch and finite differe
 from ._core._base import Loss, LossInfo
 from ._core._multi import MultiInputLoss
 from ._core._registry import aliases, get, loss_class, names, register
-from .losses import binary, embedding, multiclass, overlap, regression  # noqa: F401  (registers)
+from .losses import binary, embedding, multiclass, overlap, regression, sequence  # noqa: F401
 from .compose import asymmetric, check_gradient, custom, weighted_sum
 
 __version__ = "0.1.0"

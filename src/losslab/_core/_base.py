@@ -337,6 +337,12 @@ class Loss:
         """Boolean array over the unreduced values: which samples count (None: all)."""
         return None
 
+    def _batch_size(self, inputs) -> int:
+        """Number of samples in a tuple of inputs (the batch axis of the first differentiable)."""
+        name = self.differentiable[0]
+        axis = self._batch_axis(name) if hasattr(self, "_batch_axis") else 0
+        return int(inputs[self.inputs.index(name)].shape[axis])
+
     def _inputs_mask(self, xp, inputs):
         """The sample mask from the tuple of inputs (as verification and tests hold them)."""
         return self._sample_mask(xp, inputs[0])

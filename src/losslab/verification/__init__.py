@@ -125,8 +125,7 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
         row.hessian = " / ".join(sorted(kinds))
         rng = np.random.default_rng([seed, zlib.crc32(name.encode()), case])
         inputs = _case_inputs(loss, rng, case)
-        n_samples = np.shape(inputs[loss.inputs.index(loss.differentiable[0])])[0]
-        weights = rng.uniform(0.1, 2.0, size=n_samples)
+        weights = rng.uniform(0.1, 2.0, size=loss._batch_size([np.asarray(a) for a in inputs]))
         where = f"{loss!r}, case {case}"
         if torch is not None and oracle is not None:
             for w in (None, weights):

@@ -16,16 +16,22 @@ import numpy as np
 STEP = 1e-4
 
 
-def _slices(shape, elementwise):
-    """Index sets that can be perturbed together (batch axis 0)."""
+def _slices(shape, elementwise, batch_axis=0):
+    """Index sets that can be perturbed together: every element, or one non-batch coordinate
+    across the batch axis."""
     if elementwise:
         yield np.ones(shape, dtype=bool), None
         return
-    for j in np.ndindex(shape[1:]):
+    rest = shape[:batch_axis] + shape[batch_axis + 1:]
+    for j in np.ndindex(rest):
         mask = np.zeros(shape, dtype=bool)
-        index = (slice(None),) + j
+        index = j[:batch_axis] + (slice(None),) + j[batch_axis:]
         mask[index] = True
         yield mask, index
+
+
+def _batch_axis(loss, k):
+    return loss._batch_axis(loss.inputs[k]) if hasattr(loss, "_batch_axis") else 0
 
 
 def _replace(inputs, k, x):
@@ -73,7 +79,7 @@ def numerical_gradient(loss, inputs, k):
 
     elementwise = value(x).shape == x.shape
     out = np.zeros_like(x)
-    for mask, index in _slices(x.shape, elementwise):
+    for mask, index in _slices(x.shape, elementwise, _batch_axis(loss, k)):
         num, h = _central(value, x, mask)
         if index is None:
             out = num / (12 * h)
@@ -96,7 +102,7 @@ def numerical_hessian(loss, inputs, k):
 
     elementwise = np.asarray(loss(*inputs, reduction="none")).shape == x.shape
     out = np.zeros_like(x)
-    for mask, index in _slices(x.shape, elementwise):
+    for mask, index in _slices(x.shape, elementwise, _batch_axis(loss, k)):
         num, h = _central(grad, x, mask)
         if index is None:
             out = num / (12 * h)

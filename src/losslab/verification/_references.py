@@ -56,6 +56,7 @@ SETTINGS: dict[str, list[dict]] = {
     "margin_ranking": [{}, {"margin": 0.5}],
     "gaussian_nll": [{}, {"full": True}],
     "ntxent": [{}, {"temperature": 0.5}, {"temperature": 2.0}],
+    "ctc": [{}, {"zero_infinity": True}],
 }
 
 
@@ -315,6 +316,42 @@ def _ntxent(torch, loss, e, labels, r):
     return per_anchor.sum() if r == "sum" else per_anchor.sum() / (n_pos > 0).sum()
 
 
+def _ctc(torch, loss, lp, targets, in_len, tl, r):
+    """The CTC forward recursion in torch ops (log space), so that autograd gives the exact
+    derivative with respect to log_probs (torch's ctc_loss returns it w.r.t. softmax logits).
+    Unreachable states hold -1e30, not -inf: logsumexp over all -inf back-propagates NaN in torch,
+    and exp(-1e30) is exactly 0, so values are unchanged for possible alignments."""
+    t_max, n, _ = lp.shape
+    targets, in_len, tl = targets.long(), in_len.long(), tl.long()
+    s_max = targets.shape[1]
+    length = 2 * s_max + 1
+    ext = torch.full((n, length), loss.blank, dtype=torch.long)
+    ext[:, 1::2] = targets
+    ext_len = 2 * tl + 1
+    valid = torch.arange(length)[None, :] < ext_len[:, None]
+    skip = torch.zeros((n, length), dtype=torch.bool)
+    skip[:, 2:] = (ext[:, 2:] != loss.blank) & (ext[:, 2:] != ext[:, :-2])
+    emit = lp.gather(2, ext[None].expand(t_max, n, length))
+    ninf = torch.full((n, length), -1e30, dtype=lp.dtype)
+    first = torch.where(torch.arange(length)[None, :] < torch.minimum(ext_len, torch.tensor(2))[:, None],
+                        emit[0], ninf)
+    alphas = [torch.where(valid, first, ninf)]
+    for t in range(1, t_max):
+        prev = alphas[-1]
+        one = torch.cat([ninf[:, :1], prev[:, :-1]], 1)
+        two = torch.where(skip, torch.cat([ninf[:, :2], prev[:, :-2]], 1), ninf)
+        step = torch.where(valid, emit[t] + torch.logsumexp(torch.stack([prev, one, two]), 0), ninf)
+        alphas.append(torch.where((t < in_len)[:, None], step, prev))
+    alpha = torch.stack(alphas)[in_len - 1, torch.arange(n)]
+    end = torch.stack([alpha[torch.arange(n), ext_len - 1],
+                       torch.where(ext_len >= 2, alpha[torch.arange(n), (ext_len - 2).clamp(min=0)],
+                                   torch.tensor(-1e30, dtype=lp.dtype))])
+    nll = -torch.logsumexp(end, 0)
+    if loss.zero_infinity:
+        nll = torch.where(torch.isfinite(nll), nll, torch.zeros_like(nll))
+    return _mean_or(torch, nll, r)
+
+
 ORACLES = {
     "mse": _mse, "mae": _mae, "huber": _huber, "smooth_l1": _smooth_l1, "log_cosh": _log_cosh,
     "quantile": _quantile, "msle": _msle, "mape": _mape, "poisson_nll": _poisson_nll,
@@ -327,6 +364,7 @@ ORACLES = {
     "dice": _dice, "tversky": _tversky, "cosine_distance": _cosine_distance,
     "cosine_embedding": _cosine_embedding, "contrastive": _contrastive, "triplet": _triplet,
     "margin_ranking": _margin_ranking, "gaussian_nll": _gaussian_nll, "ntxent": _ntxent,
+    "ctc": _ctc,
 }
 
 # What each oracle is: a torch built-in, or the reference formula written in torch ops.
@@ -349,4 +387,5 @@ ORACLE = {
     "contrastive": "formula (Hadsell et al.)", "triplet": "F.triplet_margin_loss",
     "margin_ranking": "F.margin_ranking_loss", "gaussian_nll": "F.gaussian_nll_loss",
     "ntxent": "formula (optax, per anchor)",
+    "ctc": "forward recursion in torch ops",
 }
