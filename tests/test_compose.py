@@ -147,3 +147,15 @@ def test_custom_loss_errors():
     bad_shape = ll.custom(lambda y, p: np.sum(p - y), name="scalar")
     with pytest.raises(ValueError, match="must return one value per element"):
         bad_shape([1.0, 2.0], [1.0, 2.0])
+
+
+def test_custom_loss_exports_like_a_built_in_one():
+    # Oracle: torch autograd of the same quartic, written in torch ops.
+    loss = ll.custom(lambda y, p: (p - y) ** 4, gradient=lambda y, p: 4 * (p - y) ** 3,
+                     hessian=lambda y, p: 12 * (p - y) ** 2, name="quartic")
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
+    loss.to_torch()(x, t).backward()
+    np.testing.assert_allclose(x.grad.numpy(), (4 * (x - t) ** 3 / 3).detach().numpy(), rtol=1e-14)
+    g, h = loss.as_lightgbm_objective()(t.numpy(), x.detach().numpy())
+    np.testing.assert_allclose(h, 12 * (x - t).detach().numpy() ** 2)

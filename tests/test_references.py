@@ -20,7 +20,11 @@ def test_verify_against_pytorch_and_finite_differences(name):
     row = report.rows[0]
     assert row.ok, row.failures[:3]
     assert row.comparisons == 600
-    assert row.value_error <= TORCH_RTOL and row.fd_hessian_error <= FD_RTOL
+    assert row.value_error <= TORCH_RTOL
+    if ll.get(name).info.hessian == "none":  # ntxent, ctc: exact gradients, no hessian
+        assert row.fd_hessian_error is None
+    else:
+        assert row.fd_hessian_error <= FD_RTOL
 
 
 def test_verify_detects_a_wrong_gradient(monkeypatch):

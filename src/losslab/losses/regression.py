@@ -598,6 +598,7 @@ class GaussianNLL(MultiInputLoss):
     convex = "convex in mean; not jointly convex in (mean, var)"
     outlier_sensitivity = "high, but a large predicted variance absorbs it"
     noise_model = "Gaussian with predicted variance"
+    hessian_kind = "diagonal"  # the (mean, var) cross terms are not returned
     convention = "torch gaussian_nll_loss (eps=1e-6 clamp, gradient through the clamp)"
     references = ("Nix & Weigend, Estimating the mean and variance of the target probability "
                   "distribution, ICNN 1994",)

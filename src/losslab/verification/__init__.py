@@ -45,7 +45,7 @@ class VerificationRow:
     value_error: float | None
     gradient_error: float | None
     fd_gradient_error: float
-    fd_hessian_error: float
+    fd_hessian_error: float | None  # None: the loss provides no hessian
     hessian: str
     failures: list[str] = field(default_factory=list)
 
@@ -156,7 +156,7 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
                 eh = (relative_error(h, numerical_hessian(loss, inputs, k), g_scale)
                       if has_hessian else 0.0)
                 row.fd_gradient_error = max(row.fd_gradient_error, eg)
-                row.fd_hessian_error = max(row.fd_hessian_error, eh)
+                row.fd_hessian_error = max(row.fd_hessian_error, eh) if has_hessian else None
                 for what, err in ((f"gradient ({input_name})", eg), (f"hessian ({input_name})", eh)):
                     if not err <= FD_RTOL:
                         row.failures.append(f"{what} vs finite differences: relative error "
