@@ -439,15 +439,7 @@ class Loss:
 
     def _apply_scale(self, xp, value, grad, hess, scale, reduction):
         """The reduction: scale the unreduced values and their derivatives, sum unless "none"."""
-        if reduction == "none":
-            if scale is not None:
-                value = value * scale
-        elif scale is None:
-            value = xp.sum(value)
-        elif isinstance(scale, float):
-            value = xp.sum(value) * scale
-        else:
-            value = xp.sum(value * scale)
+        value = _reduce_value(xp, value, scale, reduction)
         if scale is not None:
             grad_ndim = (grad if grad is not None else hess if hess is not None else value).ndim
             s = scale
@@ -464,6 +456,17 @@ class Loss:
 
 
 _NOTHING_TO_AVERAGE = object()
+
+
+def _reduce_value(xp, value, scale, reduction):
+    """Unreduced values times scale (None: 1; a float; or an array), summed unless "none"."""
+    if reduction == "none":
+        return value if scale is None else value * scale
+    if scale is None:
+        return xp.sum(value)
+    if isinstance(scale, float):
+        return xp.sum(value) * scale
+    return xp.sum(value * scale)
 
 # Rows are processed in blocks of about this many elements on the NumPy path (512 KiB of
 # float64 per temporary: they stay in cache). Measured on 10**6 elements, 2**15 to 2**17 were

@@ -22,7 +22,8 @@ import math
 from typing import ClassVar
 
 from . import _validation as V
-from ._base import _NOTHING_TO_AVERAGE, Loss, _float_dtype, _namespace, _to_namespace
+from ._base import (_NOTHING_TO_AVERAGE, Loss, _float_dtype, _namespace, _reduce_value,
+                    _to_namespace)
 
 
 class MultiInputLoss(Loss):
@@ -154,15 +155,7 @@ class MultiInputLoss(Loss):
                 return (value if scale is None else value * scale), grads, hess
             return xp.sum(value * c), grads, hess
         value, grads, hess = self._kernel(xp, arrays, order)
-        if reduction == "none":
-            if scale is not None:
-                value = value * scale
-        elif scale is None:
-            value = xp.sum(value)
-        elif isinstance(scale, float):
-            value = xp.sum(value) * scale
-        else:
-            value = xp.sum(value * scale)
+        value = _reduce_value(xp, value, scale, reduction)
         if scale is not None:
             grads = None if grads is None else tuple(
                 self._scaled(xp, g, scale, n, len(value_shape)) for g, n in zip(grads, self.differentiable))
