@@ -381,34 +381,14 @@ class Loss:
         return self._apply_scale(xp, value, grad, hess, scale, reduction)
 
     def _evaluate_blocked(self, y_true, y_pred, scale, reduction, order):
-        """The NumPy path for large inputs: the kernel runs on blocks of rows, writing into
-        preallocated outputs. Its temporaries then stay small (in cache, and in the heap): one
-        pass over 10**6 elements with whole-array temporaries allocates and page-faults a fresh
-        8 MB for each intermediate, which costs more than the arithmetic. The result equals the
-        one-block result up to the order of the final summation."""
-        n = y_pred.shape[0]
-        rows = max(1, BLOCK_ELEMENTS // max(1, y_pred.size // n))
-        grad = np.empty_like(y_pred) if order >= 1 else None
-        hess = np.empty_like(y_pred) if order >= 2 else None
-        values = (np.empty(self._value_shape(y_pred), dtype=y_pred.dtype)
-                  if reduction == "none" else None)
-        total = 0.0
-        per_row = isinstance(scale, np.ndarray) and scale.ndim and scale.shape[0] == n
-        for lo in range(0, n, rows):
-            hi = min(n, lo + rows)
-            s = scale[lo:hi] if per_row else scale
-            v, g, h = self._run_kernel(np, y_true[lo:hi], y_pred[lo:hi], order)
+        def run(block, s):
+            v, g, h = self._run_kernel(np, block[0], block[1], order)
             v, g, h = self._apply_scale(np, v, g, h, s, reduction)
-            if g is not None:
-                grad[lo:hi] = g
-            if h is not None:
-                hess[lo:hi] = h
-            if values is not None:
-                values[lo:hi] = v
-            else:
-                total += float(v)
-        value = values if values is not None else y_pred.dtype.type(total)
-        return value, grad, hess
+            return v, (g,), (h,)
+
+        value, grads, hess = _blocked(run, (y_true, y_pred), (y_pred,), scale, reduction,
+                                      self._value_shape(y_pred), order)
+        return value, grads[0], hess[0]
 
     def _run_kernel(self, xp, y_true, y_pred, order):
         """Call the kernel; losses over a class axis get class-major (C, N) arrays and return
@@ -467,6 +447,37 @@ def _reduce_value(xp, value, scale, reduction):
     if isinstance(scale, float):
         return xp.sum(value) * scale
     return xp.sum(value * scale)
+
+def _blocked(run, inputs, outputs_like, scale, reduction, value_shape, order):
+    """The NumPy path for large inputs: ``run(block_inputs, block_scale)`` evaluates rows lo:hi
+    (kernel and scaling) and returns (value, grads, hessians), the derivatives as tuples shaped
+    like ``outputs_like``; they are written into preallocated outputs. Temporaries then stay small
+    (in cache, and in the heap): one pass over 10**6 elements with whole-array temporaries
+    allocates and page-faults a fresh 8 MB for each intermediate, which costs more than the
+    arithmetic. The result equals the one-block result up to the order of the final summation.
+    """
+    like = outputs_like[0]
+    n = like.shape[0]
+    rows = max(1, BLOCK_ELEMENTS // max(1, like.size // n))
+    grads = tuple(np.empty_like(a) for a in outputs_like) if order >= 1 else None
+    hess = tuple(np.empty_like(a) for a in outputs_like) if order >= 2 else None
+    values = np.empty(value_shape, dtype=like.dtype) if reduction == "none" else None
+    total = 0.0
+    per_row = isinstance(scale, np.ndarray) and scale.ndim and scale.shape[0] == n
+    for lo in range(0, n, rows):
+        hi = min(n, lo + rows)
+        v, g, h = run([a[lo:hi] for a in inputs], scale[lo:hi] if per_row else scale)
+        for out, part in ((grads, g), (hess, h)):
+            if out is not None:
+                for o, p_ in zip(out, part):
+                    o[lo:hi] = p_
+        if values is not None:
+            values[lo:hi] = v
+        else:
+            total += float(v)
+    value = values if values is not None else like.dtype.type(total)
+    return value, grads if grads is not None else (None,), hess if hess is not None else (None,)
+
 
 # Rows are processed in blocks of about this many elements on the NumPy path (512 KiB of
 # float64 per temporary: they stay in cache). Measured on 10**6 elements, 2**15 to 2**17 were

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 LOG2 = math.log(2.0)
 
 
@@ -40,6 +42,16 @@ def logistic_parts(xp, x, softplus_too=True):
         return None, None, s_pos, s_neg
     t = xp.log1p(z)
     return pos * x + t, t - neg * x, s_pos, s_neg
+
+
+def trailing_sum(xp, a, start=1):
+    """Sum over axes start..end, keeping them (size 1). NumPy reduces short trailing axes with
+    a loop per row (6x slower for 3 columns); a product with a vector of ones does not."""
+    if xp is np and a.dtype.kind == "f" and a.ndim > start and math.prod(a.shape[start:]) <= 4096:
+        k = math.prod(a.shape[start:])
+        out = a.reshape(a.shape[:start] + (k,)) @ np.ones(k, dtype=a.dtype)
+        return out.reshape(a.shape[:start] + (1,) * (a.ndim - start))
+    return xp.sum(a, axis=tuple(range(start, a.ndim)), keepdims=True)
 
 
 # ---- class-major helpers ----------------------------------------------------------------------

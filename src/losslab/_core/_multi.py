@@ -21,6 +21,9 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import numpy as np
+
+from . import _base
 from . import _validation as V
 from ._base import (_NOTHING_TO_AVERAGE, Loss, _float_dtype, _namespace, _reduce_value,
                     _to_namespace)
@@ -154,6 +157,16 @@ class MultiInputLoss(Loss):
             if reduction == "none":
                 return (value if scale is None else value * scale), grads, hess
             return xp.sum(value * c), grads, hess
+        if xp is np and self.batch_axes is None and like.size >= 2 * _base.BLOCK_ELEMENTS:
+            differentiable = [arrays[self.inputs.index(n)] for n in self.differentiable]
+            value, grads, hess = _base._blocked(
+                lambda block, s: self._evaluate_block(np, block, s, reduction, value_shape, order),
+                arrays, differentiable, scale, reduction, value_shape, order)
+            return value, (grads if order >= 1 else None), (hess if order >= 2 else None)
+        return self._evaluate_block(xp, arrays, scale, reduction, value_shape, order)
+
+    def _evaluate_block(self, xp, arrays, scale, reduction, value_shape, order):
+        """Kernel, then the reduction's scaling of the value and of each derivative."""
         value, grads, hess = self._kernel(xp, arrays, order)
         value = _reduce_value(xp, value, scale, reduction)
         if scale is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import _math as M
 from .._core import _validation as V
 from .._core._base import Loss
 from .._core._multi import MultiInputLoss
@@ -19,7 +20,8 @@ _01 = V.LabelSet((0, 1), note="1 similar, 0 dissimilar")
 
 
 def _dot(xp, a, b):
-    return xp.sum(a * b, axis=-1, keepdims=True)
+    """Row-wise dot product of (N, D) arrays, keeping the axis: (N, 1)."""
+    return M.trailing_sum(xp, a * b)
 
 
 @register
@@ -218,14 +220,27 @@ def _pnorm_terms(xp, v, p, order):
     """|v|_p over the last axis with its gradient and hessian diagonal, for any p >= 1 (odd p
     included: |v_i|, never v_i**p). Where the norm is 0 the derivatives are taken as 0."""
     a = xp.abs(v)
-    norm = xp.sum(a ** p, axis=-1, keepdims=True) ** (1.0 / p)
+    if p == 2:  # closed forms for the common norms: no general powers
+        norm = xp.sqrt(_dot(xp, v, v))
+    elif p == 1:
+        norm = M.trailing_sum(xp, a)
+    else:
+        norm = M.trailing_sum(xp, a ** p) ** (1.0 / p)
     out = [norm[..., 0]]
     if order >= 1:
         safe = xp.where(norm > 0, norm, 1.0)
         live = xp.astype(norm > 0, v.dtype)
-        r = a / safe  # |v_i| / |v|_p in [0, 1]
-        out.append(live * xp.sign(v) * r ** (p - 1))
-        if order >= 2:
+        if p == 2:
+            out.append(live * v / safe)
+        elif p == 1:
+            out.append(live * xp.sign(v))
+        else:
+            r = a / safe  # |v_i| / |v|_p in [0, 1]
+            out.append(live * xp.sign(v) * r ** (p - 1))
+        if order >= 2 and p == 2:
+            out.append(live * (1.0 - v * v / (safe * safe)) / safe)
+        elif order >= 2:
+            r = a / safe
             # (p - 1) (|v_i|^(p-2) |v|^(1-p) - |v_i|^(2p-2) |v|^(1-2p)), written with r
             if p == 1:
                 out.append(xp.zeros_like(v))

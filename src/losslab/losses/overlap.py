@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import _math as M
 from .._core import _validation as V
 from .._core._base import Loss
 from .._core._registry import register
@@ -64,6 +65,8 @@ class _Overlap(Loss):
         return s
 
     def _sums(self, xp, a, ndim):
+        if self.axis is None:
+            return M.trailing_sum(xp, a)
         return xp.sum(a, axis=self._axes(ndim), keepdims=True)
 
     def _random_inputs(self, rng, n):
