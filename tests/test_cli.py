@@ -52,3 +52,10 @@ def test_verify_exits_1_on_a_failure(monkeypatch):
     monkeypatch.setattr(cls, "_kernel", wrong_sign)
     out = runner.invoke(app, ["verify", "mae", "--cases", "3"], env={"COLUMNS": "200"})
     assert out.exit_code == 1 and "FAIL" in out.output
+
+
+def test_show_names_the_inputs_of_a_several_input_loss():
+    out = runner.invoke(app, ["show", "ctc"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0
+    assert "log_probs, targets, input_lengths, target_lengths (differentiable: log_probs)" in out.output
+    assert "targets: integers; input_lengths: integers; target_lengths: integers" in out.output

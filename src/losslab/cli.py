@@ -74,6 +74,7 @@ def show(name: str = typer.Argument(..., help="loss name or alias")) -> None:
     """Print one loss's card: formula, gradient, domains, conventions, references."""
     loss = _loss_or_exit(name)
     info = loss.info
+    two_inputs = info.inputs == ("y_true", "y_pred")
     table = Table(title=f"{info.name}: {info.summary}", show_header=False, show_lines=True)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -85,8 +86,9 @@ def show(name: str = typer.Argument(..., help="loss name or alias")) -> None:
         ("loss (LaTeX)", info.formula_latex),
         ("gradient", info.gradient),
         ("gradient (LaTeX)", info.gradient_latex),
-        ("y_true", info.y_true_domain),
-        ("y_pred", info.y_pred_domain),
+        ("inputs", ", ".join(info.inputs) + f" (differentiable: {', '.join(info.differentiable)})"),
+        ("y_true" if two_inputs else "other inputs", info.y_true_domain),
+        ("y_pred" if two_inputs else "differentiable inputs", info.y_pred_domain),
         ("activation", info.activation),
         ("convex in y_pred", info.convex),
         ("not differentiable", info.nondifferentiable),

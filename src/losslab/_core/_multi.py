@@ -52,9 +52,16 @@ class MultiInputLoss(Loss):
         return {}
 
     def _y_true_domain(self):  # shown in info: the non-differentiable inputs
-        parts = [f"{n}: {self._domain_text(d)}" for n, d in self._input_domains().items()
-                 if n not in self.differentiable and d is not None]
-        return _Text("; ".join(parts) or "see inputs")
+        domains = self._input_domains()
+        parts = []
+        for n in self.inputs:
+            if n in self.differentiable:
+                continue
+            d = domains.get(n)
+            text = (self._domain_text(d) if d is not None
+                    else "integers" if n in self.integer_inputs else "real numbers")
+            parts.append(f"{n}: {text}")
+        return _Text("; ".join(parts) or "none (every input is differentiable)")
 
     def _y_pred_domain(self):
         parts = [f"{n}: {self._domain_text(self._input_domains().get(n))}" for n in self.differentiable]
