@@ -28,6 +28,7 @@ The gradient and hessian of a reduced value carry the same normalisation as the 
 
 from __future__ import annotations
 
+import abc
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def _float_dtype(xp, arr):
     return xp.float64
 
 
-class Loss:
+class Loss(abc.ABC):
     """Base class of every losslab loss. See the module docstring for the contract."""
 
     # ---- metadata declared by each subclass (data, not code) --------------------------------
@@ -272,8 +273,9 @@ class Loss:
         return boosting_objective(self, "lightgbm", min_hessian=min_hessian)
 
     # ---- machinery -----------------------------------------------------------------------------
-    def _kernel(self, xp, y_true, y_pred, order):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} does not implement _kernel")
+    @abc.abstractmethod
+    def _kernel(self, xp, y_true, y_pred, order):
+        """(value, gradient, hessian) of the unreduced loss; see the module docstring."""
 
     def _convert_y_true(self, xp, y_true, dtype):
         """Cast y_true for the kernel; losses with integer labels override this."""

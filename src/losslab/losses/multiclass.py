@@ -17,6 +17,8 @@ Softmax losses are written as a sum over classes of a function of one probabilit
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from .._core import _math as M
@@ -120,9 +122,9 @@ class _RowsLoss(Loss):
     def _domain_kwargs(self, y_pred):
         return {"n_classes": y_pred.shape[-1], "ignore_index": getattr(self, "ignore_index", None)}
 
+    @abc.abstractmethod
     def _per_class(self, xp, y, log_p, p, q, order):
         """(value per class, u, wq2 or None) of the class-wise function g_c; see module docstring."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def _targets(self, xp, y_true, y_pred):
         """Per-class targets (N, C) the class-wise function uses."""
