@@ -15,11 +15,14 @@ from ._core._multi import MultiInputLoss
 from ._core._registry import aliases, get, loss_class, names, register
 from .losses import binary, embedding, multiclass, overlap, regression, sequence  # noqa: F401
 from .compose import asymmetric, check_gradient, custom, weighted_sum
+from . import models, optim  # noqa: E402  (NumPy only)
+from .training import DivergenceError, History, train
 
 __version__ = "0.1.0"
 
 __all__ = ["Loss", "LossInfo", "MultiInputLoss", "asymmetric", "check_gradient", "custom",
-           "weighted_sum", "aliases", "get", "loss_class", "names", "register", "verify",
+           "weighted_sum", "aliases", "models", "optim", "train", "History", "DivergenceError",
+           "LossRegressor", "LossClassifier", "labs", "get", "loss_class", "names", "register", "verify",
            "__version__"]
 
 
@@ -29,4 +32,12 @@ def __getattr__(name):
         from .verification import verify
 
         return verify
+    if name in ("LossRegressor", "LossClassifier"):  # scikit-learn is imported on first use
+        from . import estimators
+
+        return getattr(estimators, name)
+    if name == "labs":
+        import importlib
+
+        return importlib.import_module(".labs", __name__)
     raise AttributeError(f"module 'losslab' has no attribute {name!r}")
