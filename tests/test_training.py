@@ -100,9 +100,9 @@ def test_metrics_are_scikit_learn(rng):
     hist = ll.train(model, ll.get("bce", from_logits=True), X, y, epochs=20, optimizer="adam",
                     metrics=("f1", "average_precision", "accuracy"), validation_data=(X[:50], y[:50]))
     scores = model.scores(X)
-    assert hist.metrics["f1"][-1] == f1_score(y, scores >= 0)
+    assert hist.metrics["f1"][-1] == f1_score(y, scores > 0)
     assert hist.metrics["average_precision"][-1] == average_precision_score(y, scores)
-    assert hist.val_metrics["accuracy"][-1] == np.mean((scores[:50] >= 0) == y[:50])
+    assert hist.val_metrics["accuracy"][-1] == np.mean((scores[:50] > 0) == y[:50])
     Xr = rng.normal(size=(50, 2))
     yr = Xr @ [1.0, 2.0]
     m = Linear(2)

@@ -1,7 +1,7 @@
 """Metrics by name, computed by scikit-learn (imported only when a metric is asked for).
 
 The model's raw scores decide the predictions: a binary model predicts the positive class where
-its score (logit or margin) is >= 0, i.e. where the probability is >= 0.5; a multiclass model
+its score (logit or margin) is > 0, i.e. where the probability is > 0.5 (as scikit-learn); a multiclass model
 predicts the arg-max; a regression model's prediction is its output (``exp`` of it for losses on a
 log-rate such as ``poisson_nll``). Ranking metrics (ROC-AUC, average precision) use the scores.
 """
@@ -66,7 +66,7 @@ def compute(metrics, task, y, scores, prediction) -> dict:
     out = {}
     if task == "binary":
         yt = binary_targets(y).astype(np.int64)
-        labels = (scores >= 0).astype(np.int64)
+        labels = (scores > 0).astype(np.int64)
         ranks = scores
     elif task == "multiclass":
         yt = class_targets(y)

@@ -1,0 +1,282 @@
+"""scikit-learn estimators that train with any losslab loss: ``LossRegressor`` and
+``LossClassifier`` (linear models, or MLPs with ``hidden_layer_sizes``).
+
+They follow scikit-learn's API (``fit``, ``predict``, ``score``, ``sample_weight``, ``get_params``),
+work in pipelines, grid searches and cross-validation, and pass ``parametrize_with_checks``. This
+module imports scikit-learn; ``import losslab`` does not import it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import models as _models
+from ._core._multi import MultiInputLoss
+from ._core._registry import get as get_loss
+from ._core._registry import names as loss_names
+from .training import train
+
+__all__ = ["LossRegressor", "LossClassifier"]
+
+
+def _losses_for(tasks):
+    out = []
+    for n in loss_names():
+        loss = get_loss(n)
+        if loss.task in tasks and not isinstance(loss, MultiInputLoss):
+            out.append(n)
+    return out
+
+
+class _LossEstimator(BaseEstimator):
+    """Shared fitting: build the loss and the model, train, keep ``history_``."""
+
+    _tasks: tuple = ()
+
+    def _make_loss(self, default, n_classes=None):
+        params = dict(self.loss_params or {})
+        name = default if self.loss is None else self.loss
+        if not isinstance(name, str):
+            raise TypeError(f"loss must be a loss name, got {type(name).__name__}")
+        loss_cls_params = get_loss(name)._param_names()
+        if "from_logits" in loss_cls_params:
+            params.setdefault("from_logits", True)  # the model produces logits: stable
+        loss = get_loss(name, **params)
+        if loss.task not in self._tasks or isinstance(loss, MultiInputLoss):
+            raise ValueError(
+                f"loss {name!r} is a {loss.task} loss; {type(self).__name__} takes "
+                f"{' or '.join(self._tasks)} losses: {', '.join(_losses_for(self._tasks))}")
+        return loss
+
+    def _build_model(self, n_features, n_outputs, task, seed):
+        if self.hidden_layer_sizes:
+            return _models.MLP(n_features, self.hidden_layer_sizes, n_outputs,
+                               activation=self.activation, residual=self.residual, task=task,
+                               seed=seed)
+        if task == "binary":
+            return _models.Logistic(n_features, seed=seed)
+        if task == "multiclass":
+            return _models.Softmax(n_features, n_outputs, seed=seed)
+        return _models.Linear(n_features, n_outputs, seed=seed)
+
+    def _train(self, model, loss, X, y, sample_weight, rng):
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        validation, w = None, sample_weight
+        if self.early_stopping:
+            idx = np.arange(X.shape[0])
+            stratify = y if (getattr(self, "_stratify", False) and y.ndim == 1) else None
+            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=seed,
+                                      stratify=stratify)
+            validation = (X[va], y[va], sample_weight[va])
+            X, y, w = X[tr], y[tr], sample_weight[tr]
+        from .optim import get as get_optimizer
+
+        opt = get_optimizer(self.optimizer, lr=self.learning_rate)
+        self.history_ = train(model, loss, X, y, optimizer=opt, epochs=self.epochs,
+                              batch_size=self.batch_size, sample_weight=w,
+                              validation_data=validation, early_stopping=self.early_stopping,
+                              patience=self.patience, tol=None if self.early_stopping else self.tol,
+                              l2=self.alpha, seed=seed, progress=False)
+        self.model_ = model
+        self.loss_ = loss
+        self.n_iter_ = self.history_.epochs
+        if isinstance(model, _models.Linear):
+            self.coef_ = model.params["W"].T.copy()
+            self.intercept_ = model.params["b"].copy()
+            if model.n_outputs == 1:
+                self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    loss : a losslab loss name (``losslab.names()``).
+    loss_params : dict of the loss's hyperparameters, e.g. ``{"delta": 2.0}``.
+    hidden_layer_sizes : () for a linear model, else the widths of an MLP's hidden layers.
+    activation, residual : the MLP's activation ("relu" or "tanh") and skip connections.
+    optimizer, learning_rate : a ``losslab.optim`` name and its learning rate.
+    epochs, batch_size : passes over the data; ``None`` trains on all samples each step.
+    alpha : L2 penalty on the weights (not the biases): alpha / 2 * ||W||^2 added to the mean loss.
+    tol, patience : stop when the training cost has not improved by tol * max(1, |J|) for
+        ``patience`` epochs.
+    early_stopping, validation_fraction : hold out this fraction and stop on its loss instead,
+        keeping the best epoch's parameters.
+    random_state : seeds the initial weights, the shuffling and the validation split.
+
+    Attributes
+    ----------
+    model_ : the trained ``losslab.models`` model; history_ : its ``History``; loss_ : the loss;
+    n_iter_ : epochs run; coef_, intercept_ : for linear models; n_features_in_.
+"""
+
+
+class LossRegressor(RegressorMixin, _LossEstimator):
+    """A regressor trained with any losslab regression loss (``mse``, ``huber``, ``quantile``, ...).
+
+    ``predict`` returns the model's output, or exp of it for losses on a log-rate
+    (``poisson_nll``). ``score`` is R^2 (scikit-learn's).
+    """ + _COMMON_DOC
+
+    _tasks = ("regression",)
+
+    def __init__(self, loss="mse", *, loss_params=None, hidden_layer_sizes=(), activation="relu",
+                 residual=False, optimizer="adam", learning_rate=0.01, epochs=200,
+                 batch_size=None, alpha=0.0, tol=1e-6, patience=10, early_stopping=False,
+                 validation_fraction=0.1, random_state=None):
+        self.loss = loss
+        self.loss_params = loss_params
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.residual = residual
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.tol = tol
+        self.patience = patience
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        loss = self._make_loss("mse")
+        self._y_ndim = y.ndim
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        rng = check_random_state(self.random_state)
+        model = self._build_model(X.shape[1], n_outputs, "regression",
+                                  int(rng.randint(np.iinfo(np.int32).max)))
+        self._train(model, loss, X, y, sample_weight, rng)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = self.model_.forward(X, loss=self.loss_)
+        if self.loss_.info.activation.startswith("exp"):
+            out = np.exp(out)
+        return out[:, None] if self._y_ndim == 2 and out.ndim == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        try:
+            domain = self._make_loss("mse")._y_true_domain()
+        except (TypeError, ValueError):
+            domain = None
+        # Losses of counts or logs (poisson_nll, msle) take targets above a bound.
+        tags.target_tags.positive_only = getattr(domain, "low", None) is not None
+        return tags
+
+
+class LossClassifier(ClassifierMixin, _LossEstimator):
+    """A classifier trained with any losslab classification loss (``bce``, ``focal``, ``hinge``,
+    ``cce``, ``categorical_focal``, ``poly1``, ...).
+
+    ``loss=None`` is cross-entropy: ``bce`` for two classes, ``sparse_cce`` for more. A binary loss
+    on more than two classes trains one-vs-rest: one score per class, each against "this class or
+    not". Losses that take ``from_logits`` are
+    trained on logits (``from_logits=True`` unless ``loss_params`` says otherwise).
+    ``decision_function`` returns the raw scores (logits or margins; for two classes one score,
+    positive for ``classes_[1]``, as scikit-learn); ``predict_proba`` exists for
+    losses that model probabilities (cross-entropy, focal, poly1, KL), as sigmoid or softmax of
+    the scores. ``score`` is accuracy.
+    """ + _COMMON_DOC
+
+    _tasks = ("binary", "multiclass")
+    _stratify = True
+
+    def __init__(self, loss=None, *, loss_params=None, hidden_layer_sizes=(), activation="relu",
+                 residual=False, optimizer="adam", learning_rate=0.01, epochs=200,
+                 batch_size=None, alpha=0.0, tol=1e-6, patience=10, early_stopping=False,
+                 validation_fraction=0.1, random_state=None):
+        self.loss = loss
+        self.loss_params = loss_params
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.residual = residual
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.tol = tol
+        self.patience = patience
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        k = len(self.classes_)
+        if k < 2:
+            raise ValueError("LossClassifier needs samples of at least 2 classes in the data, "
+                             f"but the data contains only one class: {self.classes_[0]!r}")
+        codes = encoder.transform(y)
+        loss = self._make_loss("bce" if k == 2 else "sparse_cce")
+        self._one_vs_rest = loss.task == "binary" and k > 2
+        if self._one_vs_rest:
+            # One score per class, each trained with the binary loss against "this class or not":
+            # the loss applied elementwise to (n, k) scores and one-hot targets is one-vs-rest.
+            target, n_outputs, task = np.eye(k)[codes], k, "multiclass"
+        elif loss.task == "binary":
+            target, n_outputs, task = codes.astype(np.float64), 1, "binary"
+        else:
+            n_outputs, task = k, "multiclass"
+            target = codes if loss.shape_rule == "class_index" else np.eye(k)[codes]
+        rng = check_random_state(self.random_state)
+        model = self._build_model(X.shape[1], n_outputs, task,
+                                  int(rng.randint(np.iinfo(np.int32).max)))
+        self._train(model, loss, X, target, sample_weight, rng)
+        return self
+
+    def decision_function(self, X):
+        """Raw scores: shape (n,) for a binary loss (positive class = ``classes_[1]``), else (n, k)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        scores = self.model_.scores(X)
+        if scores.ndim == 2 and scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]  # two classes: one score, as scikit-learn
+        return scores
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        idx = (scores > 0).astype(np.int64) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[idx]
+
+    def _models_probabilities(self):
+        name = "bce" if self.loss is None else self.loss
+        return hasattr(get_loss(name), "from_logits")
+
+    @available_if(_models_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, k): sigmoid (binary) or softmax of the scores."""
+        check_is_fitted(self)
+        scores = self.model_.scores(validate_data(self, X, reset=False, dtype=np.float64))
+        if scores.ndim == 1 or self._one_vs_rest:
+            p = np.exp(-np.logaddexp(0.0, -scores))  # sigmoid, stable at both ends
+            if scores.ndim == 1:
+                return np.column_stack([1.0 - p, p])
+            return p / p.sum(axis=1, keepdims=True)  # one-vs-rest, normalised (as scikit-learn)
+        z = scores - scores.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    @available_if(_models_probabilities)
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
