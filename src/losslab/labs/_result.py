@@ -1,0 +1,69 @@
+"""The result of a lab: every number it reports, its tables, its claims in words, its figure.
+
+Everything in a result is computed by the lab in that run; ``save`` writes the figure (PNG) and
+a JSON of every number, table and claim.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+def _plain(x):
+    """NumPy scalars and arrays to JSON types; NaN and inf become None (JSON has neither)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _plain(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+@dataclass
+class LabResult:
+    """name, title, seed; ``numbers`` (nested dict), ``tables`` (name -> list of row dicts),
+    ``claims`` (sentences built from the numbers), ``setup`` (how it was run: data, models,
+    optimisers, the convergence criterion), ``curves`` (the arrays the figure draws)."""
+
+    name: str
+    title: str
+    seed: int
+    numbers: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+    claims: list = field(default_factory=list)
+    setup: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict, repr=False)
+    _draw: object = field(default=None, repr=False)
+    seconds: float = 0.0
+
+    def figure(self):
+        """The lab's figure (a ``matplotlib.figure.Figure``, no GUI backend needed)."""
+        return self._draw(self)
+
+    def to_dict(self) -> dict:
+        return _plain({"lab": self.name, "title": self.title, "seed": self.seed,
+                       "seconds": self.seconds, "setup": self.setup, "claims": self.claims,
+                       "numbers": self.numbers, "tables": self.tables})
+
+    def save(self, out_dir) -> dict:
+        """Write ``<name>.png`` and ``<name>.json`` into ``out_dir``; returns their paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        png, js = out / f"{self.name}.png", out / f"{self.name}.json"
+        fig = self.figure()
+        fig.savefig(png, dpi=110)
+        js.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        return {"figure": png, "json": js}
