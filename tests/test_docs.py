@@ -54,3 +54,15 @@ def test_readme_tour_runs(capsys):
     exec(compile(tour, "README tour", "exec"), namespace)
     assert float(namespace["huber"]([3.0], [5.0])) == 1.875  # the value the comment states
     assert "torch" in capsys.readouterr().out
+
+
+def test_readme_training_example_runs():
+    text = _readme()
+    code = text.split("## The training lab")[1].split("```python\n")[1].split("```")[0]
+    namespace = {}
+    exec(compile(code, "README training", "exec"), namespace)
+    hist = namespace["history"]
+    assert hist.epochs == 50 and hist.trajectory.shape == (51, namespace["model"].n_params)
+    assert hist.loss[-1] < hist.loss[0]
+    np = namespace["np"]
+    np.testing.assert_allclose(namespace["clf"].predict_proba(namespace["X"][:2]).sum(axis=1), 1.0)

@@ -154,6 +154,51 @@ def verify(
     console.print(f"[bold green]all {len(report.rows)} losses agree with their references[/]")
 
 
+@app.command()
+def lab(
+    name: Optional[str] = typer.Argument(None, help="the lab to run (omit to list them)"),
+    out: Path = typer.Option(Path("lab-results"), "--out", help="folder for the figure and JSON"),
+    seed: int = typer.Option(0, min=0, help="seed of the lab's data and training"),
+) -> None:
+    """Run one of the course's experiments: print its numbers, write NAME.png and NAME.json."""
+    from . import labs
+
+    if name is None:
+        table = Table(title="labs")
+        table.add_column("name")
+        table.add_column("what it measures")
+        for lab_name in labs.names():
+            table.add_row(lab_name, labs.describe(lab_name))
+        console.print(table)
+        return
+    if name not in labs.names():
+        _fail(f"unknown lab {name!r}; the labs are: {', '.join(labs.names())}")
+    result = labs.run(name, seed=seed)
+    console.print(f"[bold]{result.title}[/bold]  (seed {seed}, {result.seconds:.1f} s)")
+    for key, rows in result.tables.items():
+        if not rows:
+            continue
+        table = Table(title=key)
+        columns = list(rows[0])
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(col)) for col in columns))
+        console.print(table)
+    for claim in result.claims:
+        console.print(f"- {claim}")
+    paths = result.save(out)
+    console.print(f"wrote {paths['figure']} and {paths['json']}")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    return "" if value is None else str(value)
+
+
 def main() -> None:  # console-script entry point
     app()
 

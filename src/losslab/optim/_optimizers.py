@@ -77,8 +77,8 @@ class Optimizer(abc.ABC):
             raise ValueError(f"grads must have the keys of params {sorted(ptree)}, got {sorted(gtree)}")
         t = state.step + 1
         lr = self.learning_rate(state.step)
-        if not lr > 0:
-            raise ValueError(f"the learning rate must be > 0, got {lr!r} at step {t}")
+        if not lr >= 0:  # a schedule may end at 0 (cosine decay); never below, never NaN
+            raise ValueError(f"the learning rate must be >= 0, got {lr!r} at step {t}")
         new_p, new_slots = {}, {}
         for k, p in ptree.items():
             g = gtree[k]
