@@ -188,3 +188,9 @@ def test_losses_that_do_not_fit_are_named(rng):
         ll.train(Linear(2), "sparse_cce", X, labels)
     with pytest.raises(ValueError, match=r"y does not fit loss 'bce': y_true must be in \[0, 1\]"):
         ll.train(Logistic(2), "bce", X, labels * 2.0)
+
+
+def test_progress_bar_can_be_forced(regression, capsys):
+    X, y = regression
+    hist = ll.train(Linear(3), "mse", X, y, epochs=3, progress=True)
+    assert hist.epochs == 3  # rich draws on standard error and removes the bar when done
