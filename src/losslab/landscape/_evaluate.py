@@ -1,0 +1,392 @@
+"""Evaluate a model's cost on a line or plane of its parameters: ``landscape``.
+
+Grid convention (documented, tested): ``alpha`` and ``beta`` are explicit 1-D coordinate arrays of
+any lengths; ``values[i, j] = J(center + alpha[i] d1 + beta[j] d2)`` ("ij" indexing, alpha along
+the first axis). A 1-D landscape has ``values[i] = J(center + alpha[i] d1)``. Note that
+matplotlib's ``contour(X, Y, Z)`` wants Z[y, x]: losslab's plots pass ``values.T``.
+
+Methods, chosen by ``method="auto"``:
+
+* ``"exact-quadratic"``: a linear model (outputs linear in its parameters) with MSE. The cost on a
+  plane is a quadratic in (alpha, beta) whose six coefficients come from one pass over the data;
+  each grid point then costs O(1).
+* ``"projected"``: a linear model (``Linear``, ``Logistic``, ``Softmax``) with any loss. The
+  outputs on the plane are f(center) + alpha f(d1) + beta f(d2): three products with the data,
+  once; a grid point costs O(n k) instead of O(n d k).
+* ``"first-layer"``: an MLP. Its first layer's pre-activations are linear in the parameters, so
+  they are projected the same way; the rest of the network runs for a chunk of grid points at
+  once (batched matrix products).
+* ``"generic"``: one forward pass per grid point (the reference the others are tested against).
+
+Grid points are evaluated in chunks whose working memory is bounded by ``chunk_bytes``, so the
+peak memory does not grow with the grid. With ``store=FOLDER`` finished chunks are saved
+atomically and a restarted run computes only the missing ones (see ``_store``).
+The model is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._core import _validation as V
+from .._core._base import Loss
+from .._core._registry import get as get_loss
+from ..models._models import MLP, Linear, Model, _apply_head, _check_X, head_for
+from ..training._train import _check_weight, _check_y, check_targets
+from ._directions import Plane
+from ._store import ChunkStore
+
+__all__ = ["Landscape", "landscape", "function_landscape"]
+
+DEFAULT_CHUNK_BYTES = 64 * 2 ** 20
+
+
+@dataclass
+class Landscape:
+    """A cost surface: ``values[i, j] = J(plane.point(alpha[i], beta[j]))`` (see the module)."""
+
+    plane: Plane
+    alpha: np.ndarray
+    beta: np.ndarray | None
+    values: np.ndarray
+    method: str
+    loss: str
+    seconds: float = 0.0
+    missing: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def dims(self) -> int:
+        return 1 if self.beta is None else 2
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+    def argmin(self):
+        """(coordinates, value) of the lowest grid point."""
+        self._check_complete()
+        k = int(np.argmin(self.values))
+        idx = np.unravel_index(k, self.values.shape)
+        coords = (self.alpha[idx[0]],) if self.dims == 1 else (self.alpha[idx[0]], self.beta[idx[1]])
+        return tuple(float(c) for c in coords), float(self.values[idx])
+
+    def project(self, trajectory):
+        """Coordinates of parameter vectors (a ``History.trajectory``) in this plane, and their
+        distances from it."""
+        return self.plane.project(trajectory)
+
+    def _check_complete(self):
+        if self.missing:
+            raise ValueError(f"this landscape is incomplete: {self.missing} grid points are not "
+                             "computed yet (a worker's share); run the remaining workers")
+
+    def figure(self, kind: str = "both", **kwargs):
+        """A matplotlib figure: ``"contour"``, ``"surface"`` (3D with a contour below),
+        ``"both"``, or for a 1-D landscape the curve (see ``losslab.landscape.plot``)."""
+        from . import _plot
+
+        self._check_complete()
+        return _plot.figure(self, kind=kind, **kwargs)
+
+    def to_html(self, path, **kwargs):
+        """A self-contained interactive HTML view (Plotly), with hover values and paths."""
+        from . import _plot
+
+        self._check_complete()
+        return _plot.to_html(self, path, **kwargs)
+
+    def to_dict(self) -> dict:
+        return {"alpha": self.alpha.tolist(), "beta": None if self.beta is None else self.beta.tolist(),
+                "values": np.where(np.isfinite(self.values), self.values, np.nan).tolist(),
+                "method": self.method, "loss": self.loss, "plane": self.plane.kind,
+                "labels": list(self.plane.labels), "seconds": self.seconds}
+
+
+# ---- evaluators: values(coords (G, dims)) -> (G,) ---------------------------------------------
+
+class _Data:
+    def __init__(self, model, loss, X, y, w):
+        self.model, self.loss, self.X, self.y, self.w = model, loss, X, y, w
+        self.k = model.n_outputs
+        self.head = head_for(loss, self.k, model.output)
+        self.head = "identity" if self.head == "auto" else self.head
+
+    def cost_from_z(self, z):
+        """Costs of G pre-head output arrays z (G, n, k), each as ``loss(y, out, w, "mean")``."""
+        G, n = z.shape[0], z.shape[1]
+        out = _apply_head(self.head, z.reshape(G * n, self.k))
+        if self.k == 1:
+            out = out[:, 0]
+        y = self.y
+        tiled = np.broadcast_to(y, (G,) + y.shape).reshape((G * y.shape[0],) + y.shape[1:])
+        vals = np.asarray(self.loss(tiled, out, reduction="none"), dtype=np.float64)
+        vals = vals.reshape((G, n) + vals.shape[1:])
+        scale = self.scale
+        if isinstance(scale, float):
+            return scale * vals.reshape(G, -1).sum(axis=1)
+        return (vals * scale[None]).reshape(G, -1).sum(axis=1)
+
+    def prepare_scale(self, out0):
+        """What multiplies each unreduced value in ``reduction="mean"``: the loss's own rule
+        (1 / count, or weights / their sum, with ignored targets at 0)."""
+        loss = self.loss
+        xp, yt, yp = loss._prepare(self.y, out0)
+        vshape = loss._value_shape(yp)
+        w = None if self.w is None else loss._weights(xp, self.w, yp, vshape)
+        scale = loss._scale_for(xp, w, loss._sample_mask(xp, yt), "mean", vshape, yp.dtype)
+        if not isinstance(scale, (float, np.ndarray)):
+            raise ValueError("every target is ignored: the cost is 0 everywhere")
+        self.scale = scale if isinstance(scale, float) else np.broadcast_to(scale, vshape)
+
+
+class _Generic:
+    method = "generic"
+
+    def __init__(self, data: _Data, plane: Plane):
+        self.d, self.plane = data, plane
+
+    def bytes_per_point(self):
+        return 8 * self.d.X.shape[0] * max(self.d.k, 1) * 8
+
+    def values(self, coords):
+        m, d = self.d.model, self.d
+        out = np.empty(len(coords))
+        for g, theta in enumerate(self.plane.points(coords)):
+            pred = m.forward(d.X, params=m.unravel(theta), loss=d.loss)
+            out[g] = float(d.loss(d.y, pred, sample_weight=d.w))
+        return out
+
+
+class _Projected:
+    method = "projected"
+
+    def __init__(self, data: _Data, plane: Plane):
+        self.d, self.plane = data, plane
+        m, X = data.model, data.X
+        lin = lambda v: m._forward(m.unravel(v), X)[0]  # noqa: E731  f is linear in (W, b)
+        self.p0 = lin(plane.center)
+        self.p = [lin(plane.d1)] + ([lin(plane.d2)] if plane.d2 is not None else [])
+        data.prepare_scale(m._shape_out(_apply_head(data.head, self.p0)))
+
+    def bytes_per_point(self):
+        return 8 * self.p0.size * 6
+
+    def values(self, coords):
+        z = self.p0[None] + coords[:, 0, None, None] * self.p[0][None]
+        if len(self.p) == 2:
+            z = z + coords[:, 1, None, None] * self.p[1][None]
+        return self.d.cost_from_z(z)
+
+
+class _ExactQuadratic(_Projected):
+    """MSE on a linear model: J(a, b) = (S00 + 2a S01 + 2b S02 + a^2 S11 + 2ab S12 + b^2 S22) / D."""
+
+    method = "exact-quadratic"
+
+    def __init__(self, data: _Data, plane: Plane):
+        super().__init__(data, plane)
+        y = data.y.reshape(self.p0.shape)
+        r0 = self.p0 - y
+        vecs = [r0] + self.p + [np.zeros_like(r0)] * (2 - len(self.p))
+        scale = data.scale if isinstance(data.scale, float) else \
+            np.broadcast_to(np.asarray(data.scale).reshape(r0.shape[0], -1), r0.shape)
+        self.S = np.array([[float(np.sum(scale * vecs[i] * vecs[j])) for j in range(3)]
+                           for i in range(3)])
+
+    def bytes_per_point(self):
+        return 64
+
+    def values(self, coords):
+        a = coords[:, 0]
+        b = coords[:, 1] if coords.shape[1] == 2 else 0.0
+        S = self.S
+        return (S[0, 0] + 2 * a * S[0, 1] + 2 * b * S[0, 2] + a * a * S[1, 1]
+                + 2 * a * b * S[1, 2] + b * b * S[2, 2])
+
+
+class _FirstLayer:
+    method = "first-layer"
+
+    def __init__(self, data: _Data, plane: Plane):
+        self.d, self.plane = data, plane
+        m, X = data.model, data.X
+        names = list(m.params)
+        self.vecs = [m.unravel(v) for v in (plane.center, plane.d1) +
+                     ((plane.d2,) if plane.d2 is not None else ())]
+        first_w, first_b = names[0], names[1]
+        # pre-activations of the first layer are linear in (W0, b0): project them once
+        self.a = [X @ v[first_w] + v[first_b] for v in self.vecs]
+        self.rest = names[2:]
+        out0 = m._forward(self.vecs[0], X)[0]
+        data.prepare_scale(m._shape_out(_apply_head(data.head, out0)))
+
+    def bytes_per_point(self):
+        widths = self.d.model.hidden + (self.d.model.n_outputs,)
+        return 8 * self.d.X.shape[0] * max(widths) * 8
+
+    def _param(self, name, coords):
+        c = self.vecs[0][name][None]
+        shape = (-1,) + (1,) * (c.ndim - 1)
+        out = c + coords[:, 0].reshape(shape) * self.vecs[1][name][None]
+        if len(self.vecs) == 3:
+            out = out + coords[:, 1].reshape(shape) * self.vecs[2][name][None]
+        return out
+
+    def values(self, coords):
+        m = self.d.model
+        shape = (-1, 1, 1)
+        pre = self.a[0][None] + coords[:, 0].reshape(shape) * self.a[1][None]
+        if len(self.a) == 3:
+            pre = pre + coords[:, 1].reshape(shape) * self.a[2][None]
+        act = (lambda t: np.maximum(t, 0.0)) if m.activation == "relu" else np.tanh
+        h = act(pre)
+        for i in range(1, len(m.hidden)):
+            W, b = self._param(f"W{i}", coords), self._param(f"b{i}", coords)
+            f = act(np.matmul(h, W) + b[:, None, :])
+            h = h + f if m._skip(i) else f
+        z = np.matmul(h, self._param("W_out", coords)) + self._param("b_out", coords)[:, None, :]
+        return self.d.cost_from_z(z)
+
+
+def _fingerprint(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(str(p.dtype).encode() + str(p.shape).encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(repr(p).encode())
+    return h.hexdigest()
+
+
+def _check_coords(a, name):
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of coordinates, got shape {a.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(a)))
+    if bad:
+        raise ValueError(f"{name} must be finite; {bad} of {a.size} values are not")
+    return a
+
+
+def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint):
+    n_a = alpha.size
+    n_b = 1 if beta is None else beta.size
+    n_points = n_a * n_b
+    chunk_points = max(1, int(chunk_bytes // max(1, evaluator.bytes_per_point())))
+    st = None if store is None else ChunkStore(store, fingerprint, n_points, chunk_points)
+    if st is not None:
+        chunk_points = st.chunk_points
+    n_chunks = -(-n_points // chunk_points)
+    if worker is not None:
+        k, K = worker
+        V.check_scalar(K, "worker count", ge=1, integer=True)
+        if not 0 <= k < K:
+            raise ValueError(f"worker must be (k, K) with 0 <= k < K, got {worker!r}")
+    values = np.full(n_points, np.nan)
+    missing = 0
+    for c in range(n_chunks):
+        lo, hi = c * chunk_points, min(n_points, (c + 1) * chunk_points)
+        if st is not None and st.done(c):
+            values[lo:hi] = st.load(c)
+            continue
+        if worker is not None and c % worker[1] != worker[0]:
+            missing += hi - lo
+            continue
+        idx = np.arange(lo, hi)
+        if beta is None:
+            coords = alpha[idx][:, None]
+        else:
+            coords = np.column_stack([alpha[idx // n_b], beta[idx % n_b]])
+        with np.errstate(over="ignore", invalid="ignore"):
+            vals = np.asarray(evaluator.values(coords), dtype=np.float64)
+        values[lo:hi] = vals
+        if st is not None:
+            st.save(c, vals)
+    shape = (n_a,) if beta is None else (n_a, n_b)
+    return values.reshape(shape), missing, chunk_points
+
+
+def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sample_weight=None,
+              method: str = "auto", chunk_bytes: int = DEFAULT_CHUNK_BYTES, store=None,
+              worker=None) -> Landscape:
+    """The cost ``loss(y, model(X; theta), sample_weight, "mean")`` on ``plane`` at the grid
+    ``alpha`` (x ``beta`` for a plane). See the module docstring for grids and methods.
+
+    ``store``: a folder for resumable runs; ``worker=(k, K)``: compute only chunks k, k + K, ...
+    of a shared store (the result has ``missing`` > 0 until every worker has run).
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a losslab model, got {type(model).__name__}")
+    loss = get_loss(loss) if isinstance(loss, str) else loss
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a loss name or a losslab Loss, got {type(loss).__name__}")
+    X = _check_X(X, model.n_features)
+    y = _check_y(y, X.shape[0])
+    w = _check_weight(sample_weight, X.shape[0])
+    check_targets(model, loss, y)
+    if not isinstance(plane, Plane):
+        raise TypeError("plane must be a losslab.landscape Plane (axes, gaussian, "
+                        "filter_normalized, interpolation, pca)")
+    if plane.center.size != model.n_params:
+        raise ValueError(f"plane has {plane.center.size} parameters, the model {model.n_params}")
+    alpha = _check_coords(alpha, "alpha")
+    if (beta is None) != (plane.d2 is None):
+        raise ValueError("a plane with two directions needs beta; a line takes no beta")
+    beta = None if beta is None else _check_coords(beta, "beta")
+    chunk_bytes = V.check_scalar(chunk_bytes, "chunk_bytes", ge=1, integer=True)
+    V.check_choice(method, "method", ("auto", "exact-quadratic", "projected", "first-layer",
+                                      "generic"))
+    linear = isinstance(model, Linear)
+    if method == "auto":
+        if linear:
+            is_mse = loss.name == "mse" and head_for(loss, model.n_outputs, model.output) in (
+                "identity", "auto")
+            method = "exact-quadratic" if is_mse else "projected"
+        elif isinstance(model, MLP) and model.hidden:
+            method = "first-layer"
+        else:
+            method = "generic"
+    if method in ("exact-quadratic", "projected") and not linear:
+        raise ValueError(f"method {method!r} needs a linear model (Linear, Logistic, Softmax)")
+    if method == "exact-quadratic" and loss.name != "mse":
+        raise ValueError("method 'exact-quadratic' is for MSE; use 'projected' for other losses")
+    if method == "first-layer" and not (isinstance(model, MLP) and model.hidden):
+        raise ValueError("method 'first-layer' needs an MLP with a hidden layer")
+    data = _Data(model, loss, X, y, w)
+    t0 = time.perf_counter()
+    evaluator = {"exact-quadratic": _ExactQuadratic, "projected": _Projected,
+                 "first-layer": _FirstLayer, "generic": _Generic}[method](data, plane)
+    fp = _fingerprint(plane.fingerprint(), alpha, beta, repr(loss), X, y, w, repr(model),
+                      model.ravel(), method)
+    values, missing, chunk_points = _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker,
+                                              fp)
+    return Landscape(plane, alpha, beta, values, method, repr(loss), time.perf_counter() - t0,
+                     missing, {"chunk_points": chunk_points})
+
+
+def function_landscape(fun, plane: Plane, alpha, beta=None, *, label="f",
+                       chunk_points: int = 65536) -> Landscape:
+    """A landscape of any function of the parameters; ``fun`` takes an array of parameter
+    vectors, shape (G, n_params), and returns (G,) values (vectorised), in chunks of points."""
+    alpha = _check_coords(alpha, "alpha")
+    beta = None if beta is None else _check_coords(beta, "beta")
+
+    class _Fun:
+        method = "function"
+
+        def bytes_per_point(self):
+            return 1
+
+        def values(self, coords):
+            return fun(plane.points(coords))
+
+    t0 = time.perf_counter()
+    values, missing, _ = _run_grid(_Fun(), alpha, beta, chunk_points, None, None, "")
+    return Landscape(plane, alpha, beta, values, "function", label, time.perf_counter() - t0,
+                     missing)
