@@ -191,6 +191,49 @@ def lab(
     console.print(f"wrote {paths['figure']} and {paths['json']}")
 
 
+@app.command("landscape")
+def landscape_cmd(
+    case: Optional[str] = typer.Argument(None, help="course, a surface (bowl, saddle, "
+                                         "monkey_saddle, double_well, plateau, rosenbrock), csv, "
+                                         "or skip (omit to list them)"),
+    loss: str = typer.Option("mse", help="loss for the course and csv cases"),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="a CSV file (case csv)"),
+    target: Optional[str] = typer.Option(None, help="the CSV's target column (case csv)"),
+    grid: Optional[int] = typer.Option(None, min=3, help="grid points per axis"),
+    out: Path = typer.Option(Path("landscapes"), "--out", help="folder for PNG, HTML and JSON"),
+    html: bool = typer.Option(True, "--html/--no-html", help="also write the interactive view"),
+    seed: int = typer.Option(0, min=0, help="seed"),
+) -> None:
+    """Draw a cost landscape: the course's (w, b) surface, a demonstration surface with its
+    critical points and optimiser paths, a linear model on your CSV, or skip connections."""
+    from .landscape import _cases
+
+    if case is None:
+        console.print("landscape cases: " + ", ".join(_cases.CASES))
+        return
+    if case not in _cases.CASES:
+        _fail(f"unknown case {case!r}; the cases are: {', '.join(_cases.CASES)}")
+    kw = {} if grid is None else {"n": grid}
+    try:
+        if case == "course":
+            result = _cases.course_case(loss, seed=seed, **kw)
+        elif case == "csv":
+            if csv is None or target is None:
+                _fail("case csv needs --csv FILE and --target COLUMN")
+            result = _cases.csv_case(csv, target, loss, seed=seed, **kw)
+        elif case == "skip":
+            result = _cases.skip_case(seed=seed, **kw)
+        else:
+            result = _cases.surface_case(case, seed=seed, **kw)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    console.print(f"[bold]{result.title}[/bold]")
+    for claim in result.claims:
+        console.print(f"- {claim}")
+    paths = _cases.save_case(result, out, html=html)
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
 def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"

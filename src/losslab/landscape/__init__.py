@@ -8,6 +8,15 @@ from ._critical import (CriticalPoint, classify, density, find_critical_points,
 from ._evaluate import Landscape, function_landscape, landscape
 from ._surfaces import SURFACES, Surface, get_surface
 
+
+def __getattr__(name):
+    # The PyTorch side (an optional extra) is imported when first asked for.
+    if name in ("torch_plane", "torch_landscape", "torch_hvp", "flat_parameters"):
+        from . import _torch
+
+        return getattr(_torch, name)
+    raise AttributeError(f"module 'losslab.landscape' has no attribute {name!r}")
+
 __all__ = ["CriticalPoint", "Landscape", "Plane", "SURFACES", "Surface", "axes", "classify",
            "density", "filter_normalized", "find_critical_points", "function_landscape",
            "gaussian", "get_surface", "hessian_extremes", "hutchinson_trace", "interpolation",

@@ -1,0 +1,150 @@
+"""Pictures of landscapes: matplotlib figures (contour with paths, 3D surface with a contour
+below, 1-D curves, log scale) and a self-contained interactive HTML view (Plotly).
+
+Paths are given as ``{label: trajectory}``: a ``History`` (its ``trajectory`` is projected onto
+the landscape's plane), an ``optim.Path`` or an array of parameter vectors (projected too; for a
+demonstration surface, whose plane is the (x, y) axes, the points are their own coordinates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["figure", "to_html", "path_coordinates"]
+
+
+def path_coordinates(ls, path):
+    """(coords (T, dims), distance from the plane (T,)) of a trajectory-like object."""
+    if hasattr(path, "trajectory") and path.trajectory is not None:
+        thetas = path.trajectory
+    elif hasattr(path, "points"):
+        thetas = path.points
+    else:
+        thetas = np.asarray(path, dtype=np.float64)
+    thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
+    if thetas.shape[1] != ls.plane.center.size:
+        raise ValueError(f"a path has {thetas.shape[1]} parameters, the landscape's plane "
+                         f"{ls.plane.center.size}")
+    return ls.plane.project(thetas)
+
+
+def _shown(values, log):
+    if not log:
+        return values, "J"
+    low = float(np.min(values))
+    if low > 0:
+        return np.log10(values), "log10 J"
+    shift = np.max(values) * 1e-12 + 1e-300
+    return np.log10(values - low + shift), "log10 (J - min J)"
+
+
+def _interp(ls, coords):
+    from scipy.interpolate import RegularGridInterpolator
+
+    f = RegularGridInterpolator((ls.alpha, ls.beta), ls.values, bounds_error=False,
+                                fill_value=None)
+    return f(coords)
+
+
+def figure(ls, *, kind: str = "both", paths=None, log: bool = False, levels: int = 30,
+           critical_points=None, title=None):
+    """A ``matplotlib.figure.Figure`` of the landscape (no GUI backend is needed)."""
+    from matplotlib.figure import Figure
+
+    paths = paths or {}
+    z, zlabel = _shown(ls.values, log)
+    if ls.dims == 1:
+        fig = Figure(figsize=(7, 4.5), layout="constrained")
+        ax = fig.subplots()
+        ax.plot(ls.alpha, z, lw=1.5)
+        for label, p in paths.items():
+            c, _ = path_coordinates(ls, p)
+            ax.plot(c[:, 0], np.interp(c[:, 0], ls.alpha, z), ".-", ms=3, label=label)
+        ax.set_xlabel(ls.plane.labels[0])
+        ax.set_ylabel(zlabel)
+        ax.set_title(title or ls.loss)
+        if paths:
+            ax.legend(fontsize=8)
+        return fig
+    if kind not in ("both", "contour", "surface"):
+        raise ValueError(f"kind must be 'both', 'contour' or 'surface', got {kind!r}")
+    A, B = np.meshgrid(ls.alpha, ls.beta, indexing="ij")
+    fig = Figure(figsize=(13 if kind == "both" else 7, 5.5), layout="constrained")
+    axes = []
+    if kind in ("both", "surface"):
+        ax3 = fig.add_subplot(1, 2 if kind == "both" else 1, 1, projection="3d")
+        ax3.plot_surface(A, B, z, cmap="viridis", alpha=0.85, linewidth=0)
+        ax3.contour(A, B, z, levels=levels, cmap="viridis", offset=float(np.min(z)),
+                    linewidths=0.6)
+        for label, p in paths.items():
+            c, _ = path_coordinates(ls, p)
+            zz = _interp(ls, c)
+            ax3.plot(c[:, 0], c[:, 1], _shown(zz, log)[0] if log else zz, ".-", ms=2, lw=1)
+        ax3.set_xlabel(ls.plane.labels[0])
+        ax3.set_ylabel(ls.plane.labels[1])
+        ax3.set_zlabel(zlabel)
+        axes.append(ax3)
+    if kind in ("both", "contour"):
+        ax = fig.add_subplot(1, 2 if kind == "both" else 1, 2 if kind == "both" else 1)
+        # matplotlib wants Z[y, x]; values are [alpha, beta] ("ij"): pass the transpose.
+        cs = ax.contour(ls.alpha, ls.beta, z.T, levels=levels, cmap="viridis", linewidths=0.8)
+        ax.clabel(cs, inline=True, fontsize=6)
+        for label, p in paths.items():
+            c, _ = path_coordinates(ls, p)
+            ax.plot(c[:, 0], c[:, 1], ".-", ms=2, lw=1, label=label)
+            ax.plot(c[-1, 0], c[-1, 1], "k.", ms=6)
+        for cp in critical_points or ():
+            ax.plot(cp.point[0], cp.point[1], {"minimum": "g*", "maximum": "r^", "saddle": "mx",
+                                               "degenerate": "ko"}[cp.kind], ms=9)
+        (a_min, b_min), _ = ls.argmin()
+        ax.plot(a_min, b_min, "r+", ms=10, label=f"grid minimum ({a_min:.3g}, {b_min:.3g})")
+        ax.set_xlabel(ls.plane.labels[0])
+        ax.set_ylabel(ls.plane.labels[1])
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
+        axes.append(ax)
+    fig.suptitle(title or f"{ls.loss} ({ls.plane.kind} plane, {ls.method})", fontsize=10)
+    return fig
+
+
+def to_html(ls, path, *, paths=None, title=None, log: bool = False):
+    """Write a self-contained HTML file (Plotly, its JavaScript included) with the surface and a
+    contour view, hover values, and the paths overlaid; returns the path."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    paths = paths or {}
+    z, zlabel = _shown(ls.values, log)
+    title = title or f"{ls.loss} ({ls.plane.kind} plane)"
+    xl = ls.plane.labels[0]
+    if ls.dims == 1:
+        fig = go.Figure(go.Scatter(x=ls.alpha, y=z, mode="lines", name=zlabel,
+                                   hovertemplate=f"{xl}=%{{x:.4g}}<br>{zlabel}=%{{y:.6g}}"))
+        for label, p in paths.items():
+            c, _ = path_coordinates(ls, p)
+            fig.add_trace(go.Scatter(x=c[:, 0], y=np.interp(c[:, 0], ls.alpha, z),
+                                     mode="lines+markers", name=label))
+        fig.update_layout(title=title, xaxis_title=xl, yaxis_title=zlabel)
+    else:
+        yl = ls.plane.labels[1]
+        hover = f"{xl}=%{{x:.4g}}<br>{yl}=%{{y:.4g}}<br>{zlabel}=%{{z:.6g}}<extra></extra>"
+        fig = make_subplots(rows=1, cols=2, specs=[[{"type": "surface"}, {"type": "xy"}]],
+                            subplot_titles=("surface", "contour"))
+        # Plotly's z[row, col] has rows along y: the transpose of the "ij" values.
+        fig.add_trace(go.Surface(x=ls.alpha, y=ls.beta, z=z.T, colorscale="Viridis",
+                                 hovertemplate=hover, showscale=False), row=1, col=1)
+        fig.add_trace(go.Contour(x=ls.alpha, y=ls.beta, z=z.T, colorscale="Viridis",
+                                 hovertemplate=hover, ncontours=30), row=1, col=2)
+        for label, p in paths.items():
+            c, _ = path_coordinates(ls, p)
+            zz = _interp(ls, c)
+            zz = _shown(zz, log)[0] if log else zz
+            fig.add_trace(go.Scatter3d(x=c[:, 0], y=c[:, 1], z=zz, mode="lines+markers",
+                                       marker={"size": 2}, name=label), row=1, col=1)
+            fig.add_trace(go.Scatter(x=c[:, 0], y=c[:, 1], mode="lines+markers",
+                                     marker={"size": 3}, name=label), row=1, col=2)
+        fig.update_layout(title=title, scene={"xaxis_title": xl, "yaxis_title": yl,
+                                              "zaxis_title": zlabel})
+        fig.update_xaxes(title_text=xl, row=1, col=2)
+        fig.update_yaxes(title_text=yl, row=1, col=2)
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    return path
