@@ -92,7 +92,7 @@ def test_hessian_kind_matches_structure():
 
 def test_import_is_light():
     code = ("import sys, losslab; heavy = [m for m in ('torch', 'matplotlib', 'sklearn', "
-            "'scipy', 'typer', 'rich') if m in sys.modules]; print(heavy); assert not heavy")
+            "'scipy', 'typer', 'rich', 'plotly') if m in sys.modules]; print(heavy); assert not heavy")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 

@@ -206,7 +206,7 @@ def landscape_cmd(
 ) -> None:
     """Draw a cost landscape: the course's (w, b) surface, a demonstration surface with its
     critical points and optimiser paths, a linear model on your CSV, or skip connections."""
-    from .landscape import _cases
+    from .landscapes import _cases
 
     if case is None:
         console.print("landscape cases: " + ", ".join(_cases.CASES))

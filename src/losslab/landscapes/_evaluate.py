@@ -87,7 +87,7 @@ class Landscape:
 
     def figure(self, kind: str = "both", **kwargs):
         """A matplotlib figure: ``"contour"``, ``"surface"`` (3D with a contour below),
-        ``"both"``, or for a 1-D landscape the curve (see ``losslab.landscape.plot``)."""
+        ``"both"``, or for a 1-D landscape the curve (see ``losslab.landscapes._plot``)."""
         from . import _plot
 
         self._check_complete()
@@ -331,7 +331,7 @@ def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sampl
     w = _check_weight(sample_weight, X.shape[0])
     check_targets(model, loss, y)
     if not isinstance(plane, Plane):
-        raise TypeError("plane must be a losslab.landscape Plane (axes, gaussian, "
+        raise TypeError("plane must be a losslab.landscapes Plane (axes, gaussian, "
                         "filter_normalized, interpolation, pca)")
     if plane.center.size != model.n_params:
         raise ValueError(f"plane has {plane.center.size} parameters, the model {model.n_params}")

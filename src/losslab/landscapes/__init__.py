@@ -15,7 +15,7 @@ def __getattr__(name):
         from . import _torch
 
         return getattr(_torch, name)
-    raise AttributeError(f"module 'losslab.landscape' has no attribute {name!r}")
+    raise AttributeError(f"module 'losslab.landscapes' has no attribute {name!r}")
 
 __all__ = ["CriticalPoint", "Landscape", "Plane", "SURFACES", "Surface", "axes", "classify",
            "density", "filter_normalized", "find_critical_points", "function_landscape",
