@@ -110,38 +110,70 @@ class Landscape:
 # ---- evaluators: values(coords (G, dims)) -> (G,) ---------------------------------------------
 
 class _Data:
+    """The data and loss of a landscape, and the loss's value for many grid points at once.
+
+    Costs are computed by the loss's own kernel (its value-only path) on the validated targets,
+    in calls of about 2^16 elements (several grid points per call for small data), reduced with
+    the loss's own "mean" weights; outputs are checked for finiteness and for the loss's domain
+    on every call, as ``loss(...)`` would.
+    """
+
+    BLOCK = 2 ** 16
+
     def __init__(self, model, loss, X, y, w):
         self.model, self.loss, self.X, self.y, self.w = model, loss, X, y, w
         self.k = model.n_outputs
         self.head = head_for(loss, self.k, model.output)
         self.head = "identity" if self.head == "auto" else self.head
+        self._tiled = {}
 
-    def cost_from_z(self, z):
-        """Costs of G pre-head output arrays z (G, n, k), each as ``loss(y, out, w, "mean")``."""
-        G, n = z.shape[0], z.shape[1]
-        out = _apply_head(self.head, z.reshape(G * n, self.k))
-        if self.k == 1:
-            out = out[:, 0]
-        y = self.y
-        tiled = np.broadcast_to(y, (G,) + y.shape).reshape((G * y.shape[0],) + y.shape[1:])
-        vals = np.asarray(self.loss(tiled, out, reduction="none"), dtype=np.float64)
-        vals = vals.reshape((G, n) + vals.shape[1:])
-        scale = self.scale
-        if isinstance(scale, float):
-            return scale * vals.reshape(G, -1).sum(axis=1)
-        return (vals * scale[None]).reshape(G, -1).sum(axis=1)
-
-    def prepare_scale(self, out0):
-        """What multiplies each unreduced value in ``reduction="mean"``: the loss's own rule
-        (1 / count, or weights / their sum, with ignored targets at 0)."""
+    def prepare(self, out0):
+        """Validate the targets against the outputs at the centre and fix the "mean" weights
+        (1 / count, or weights / their sum, with ignored targets at 0: the loss's own rule)."""
         loss = self.loss
         xp, yt, yp = loss._prepare(self.y, out0)
+        self.y_kernel = yt
         vshape = loss._value_shape(yp)
         w = None if self.w is None else loss._weights(xp, self.w, yp, vshape)
         scale = loss._scale_for(xp, w, loss._sample_mask(xp, yt), "mean", vshape, yp.dtype)
         if not isinstance(scale, (float, np.ndarray)):
             raise ValueError("every target is ignored: the cost is 0 everywhere")
-        self.scale = scale if isinstance(scale, float) else np.broadcast_to(scale, vshape)
+        self.scale = scale if isinstance(scale, float) else \
+            np.ascontiguousarray(np.broadcast_to(scale, vshape)).ravel()
+        self.out_shape = tuple(yp.shape)
+        self.per_call = max(1, self.BLOCK // max(1, yp.size))
+        self.domain = loss._y_pred_domain()
+
+    def _targets(self, g):
+        if g not in self._tiled:
+            yk = self.y_kernel
+            self._tiled[g] = yk if g == 1 else np.concatenate([yk] * g, axis=0)
+        return self._tiled[g]
+
+    def cost_from_z(self, z):
+        """Costs of G pre-head outputs z (G, n, k), each equal to ``loss(y, out, w, "mean")``."""
+        from .._core import _validation as V_
+
+        G, n = z.shape[0], z.shape[1]
+        bad = 0 if np.isfinite(np.sum(z)) else int(np.count_nonzero(~np.isfinite(z)))
+        if bad:
+            raise ValueError(f"the model's output overflows at some grid points ({bad} values "
+                             "are not finite): use a smaller grid range")
+        out = _apply_head(self.head, z.reshape(G * n, self.k)).reshape(G, n, self.k)
+        if self.k == 1:
+            out = out[:, :, 0]
+        costs = np.empty(G)
+        for lo in range(0, G, self.per_call):
+            blk = out[lo:lo + self.per_call]
+            g = blk.shape[0]
+            flat = blk.reshape((g * n,) + self.out_shape[1:])
+            if self.domain is not None:
+                V_.check_domain(np, flat, "y_pred", self.domain)
+            vals = self.loss._run_kernel(np, self._targets(g), flat, 0)[0]
+            vals = np.asarray(vals, dtype=np.float64).reshape(g, -1)
+            costs[lo:lo + g] = vals.sum(axis=1) * self.scale if isinstance(self.scale, float) \
+                else vals @ self.scale
+        return costs
 
 
 class _Generic:
@@ -169,9 +201,14 @@ class _Projected:
         self.d, self.plane = data, plane
         m, X = data.model, data.X
         lin = lambda v: m._forward(m.unravel(v), X)[0]  # noqa: E731  f is linear in (W, b)
-        self.p0 = lin(plane.center)
-        self.p = [lin(plane.d1)] + ([lin(plane.d2)] if plane.d2 is not None else [])
-        data.prepare_scale(m._shape_out(_apply_head(data.head, self.p0)))
+        vecs = [m.unravel(v) for v in (plane.center, plane.d1) +
+                ((plane.d2,) if plane.d2 is not None else ())]
+        k = m.n_outputs
+        # one product with the data for the centre and both directions: X [W_c W_1 W_2] + b
+        P = X @ np.concatenate([v["W"] for v in vecs], axis=1)
+        outs = [P[:, i * k:(i + 1) * k] + v["b"] for i, v in enumerate(vecs)]
+        self.p0, self.p = outs[0], outs[1:]
+        data.prepare(m._shape_out(_apply_head(data.head, self.p0)))
 
     def bytes_per_point(self):
         return 8 * self.p0.size * 6
@@ -183,23 +220,76 @@ class _Projected:
         return self.d.cost_from_z(z)
 
 
-class _ExactQuadratic(_Projected):
-    """MSE on a linear model: J(a, b) = (S00 + 2a S01 + 2b S02 + a^2 S11 + 2ab S12 + b^2 S22) / D."""
+class _ExactQuadratic:
+    """MSE on a linear model: on the plane, residuals are r0 + a p1 + b p2 with
+    r0 = X W_c + b_c - Y and p_v = X W_v + b_v = A U_v (A = [X, 1], U_v = [W_v; b_v]), so
+
+        J(a, b) = S00 + 2a S01 + 2b S02 + a^2 S11 + 2ab S12 + b^2 S22
+
+    with S00 = sum s r0^2, S0j = sum_o U_jo' (A' (s r0_o)) and Sij = sum_o U_io' G U_jo,
+    G = A' diag(s) A (s: the loss's "mean" weights). One blocked pass over the data; each grid
+    point then costs O(1). The centre's residuals are computed directly (not expanded through the Gram
+    matrix), so the cost at and near the centre keeps full relative precision.
+    """
 
     method = "exact-quadratic"
 
     def __init__(self, data: _Data, plane: Plane):
-        super().__init__(data, plane)
-        y = data.y.reshape(self.p0.shape)
-        r0 = self.p0 - y
-        vecs = [r0] + self.p + [np.zeros_like(r0)] * (2 - len(self.p))
-        scale = data.scale if isinstance(data.scale, float) else \
-            np.broadcast_to(np.asarray(data.scale).reshape(r0.shape[0], -1), r0.shape)
-        self.S = np.array([[float(np.sum(scale * vecs[i] * vecs[j])) for j in range(3)]
-                           for i in range(3)])
+        m, X = data.model, data.X
+        n, d = X.shape
+        k = m.n_outputs
+        data.prepare(data.y)  # validates y and fixes the weights (MSE: any real output)
+        vecs = [m.unravel(v) if v is not None else None
+                for v in (plane.center, plane.d1, plane.d2)]
+        # One blocked pass (rows of 8192: the temporaries stay in cache and are reused instead
+        # of fresh, page-faulting arrays of n values): the centre's residuals r0, S00 = s r0'r0,
+        # g = A' (s r0) and G = A' diag(s) A with A = [X, 1].
+        sc = data.scale
+        s = None if isinstance(sc, float) else sc.reshape(n, -1)[:, 0]  # per-sample weights
+        Y = data.y.reshape(n, k)
+        Wc, bc = vecs[0]["W"], vecs[0]["b"]
+        s00, g, G = 0.0, np.zeros((d + 1, k)), np.zeros((d + 1, d + 1))
+        for lo in range(0, n, 8192):
+            xb = X[lo:lo + 8192]
+            r = xb @ Wc
+            r += bc
+            r -= Y[lo:lo + 8192]
+            if s is None:
+                sr, sx = r, xb
+            else:
+                sb = s[lo:lo + 8192]
+                sr, sx = r * sb[:, None], xb * sb[:, None]
+            s00 += float(np.sum(sr * r))
+            g[:d] += xb.T @ sr
+            g[d] += sr.sum(axis=0)
+            G[:d, :d] += sx.T @ xb
+            G[:d, d] += sx.sum(axis=0)
+            G[d, d] += float(sb.sum()) if s is not None else float(xb.shape[0])
+        G[d, :d] = G[:d, d]
+        if s is None:
+            s00, g, G = s00 * sc, g * sc, G * sc
+        U = [None if v is None else np.vstack([v["W"], v["b"][None, :]]) for v in vecs]
+        S = np.zeros((3, 3))
+        S[0, 0] = s00
+        for j in (1, 2):
+            if U[j] is not None:
+                S[0, j] = S[j, 0] = float(np.sum(U[j] * g))
+                for i in (1, 2):
+                    if U[i] is not None:
+                        S[i, j] = float(np.sum(U[i] * (G @ U[j])))
+        self.S = S
 
     def bytes_per_point(self):
         return 64
+
+    def outer(self, alpha, beta):
+        """The whole grid at once (O(1) per point, no coordinate arrays)."""
+        a = alpha[:, None]
+        b = 0.0 if beta is None else beta[None, :]
+        S = self.S
+        v = (S[0, 0] + 2 * a * S[0, 1] + 2 * b * S[0, 2] + a * a * S[1, 1]
+             + 2 * a * b * S[1, 2] + b * b * S[2, 2])
+        return v[:, 0] if beta is None else v
 
     def values(self, coords):
         a = coords[:, 0]
@@ -210,46 +300,69 @@ class _ExactQuadratic(_Projected):
 
 
 class _FirstLayer:
+    """An MLP, one grid point at a time, in a feature-major layout (h of shape (width, n)) with
+    preallocated buffers and in-place activations. The first layer's pre-activations are linear
+    in (W0, b0): with many inputs (d > 32) they are projected once for the centre and both
+    directions and each point costs 2 n h instead of n h d; with few inputs recomputing
+    X W0 is cheaper (a matrix product beats two memory-bound axpys), and is done."""
+
     method = "first-layer"
+    PROJECT_ABOVE = 32
 
     def __init__(self, data: _Data, plane: Plane):
         self.d, self.plane = data, plane
         m, X = data.model, data.X
-        names = list(m.params)
         self.vecs = [m.unravel(v) for v in (plane.center, plane.d1) +
                      ((plane.d2,) if plane.d2 is not None else ())]
-        first_w, first_b = names[0], names[1]
-        # pre-activations of the first layer are linear in (W0, b0): project them once
-        self.a = [X @ v[first_w] + v[first_b] for v in self.vecs]
-        self.rest = names[2:]
+        self.XT = np.ascontiguousarray(X.T)
+        self.project = m.n_features > self.PROJECT_ABOVE
+        if self.project:
+            self.A = [v["W0"].T @ self.XT + v["b0"][:, None] for v in self.vecs]
+        n = X.shape[0]
+        self.bufs = [np.empty((w, n)) for w in m.hidden]
+        self.tmp = [np.empty((w, n)) for w in m.hidden]
         out0 = m._forward(self.vecs[0], X)[0]
-        data.prepare_scale(m._shape_out(_apply_head(data.head, out0)))
+        data.prepare(m._shape_out(_apply_head(data.head, out0)))
 
     def bytes_per_point(self):
-        widths = self.d.model.hidden + (self.d.model.n_outputs,)
-        return 8 * self.d.X.shape[0] * max(widths) * 8
+        return 8 * self.d.X.shape[0] * self.d.model.n_outputs * 4
 
-    def _param(self, name, coords):
-        c = self.vecs[0][name][None]
-        shape = (-1,) + (1,) * (c.ndim - 1)
-        out = c + coords[:, 0].reshape(shape) * self.vecs[1][name][None]
-        if len(self.vecs) == 3:
-            out = out + coords[:, 1].reshape(shape) * self.vecs[2][name][None]
-        return out
+    def _param(self, name, a, b):
+        v = self.vecs
+        out = v[0][name] + a * v[1][name]
+        return out + b * v[2][name] if len(v) == 3 else out
+
+    def _act(self, buf):
+        if self.d.model.activation == "relu":
+            np.maximum(buf, 0.0, out=buf)
+        else:
+            np.tanh(buf, out=buf)
+
+    def _point(self, a, b):
+        m = self.d.model
+        h = self.bufs[0]
+        if self.project:
+            np.multiply(self.A[1], a, out=h)
+            h += self.A[0]
+            if len(self.A) == 3:
+                np.multiply(self.A[2], b, out=self.tmp[0])
+                h += self.tmp[0]
+        else:
+            np.matmul(self._param("W0", a, b).T, self.XT, out=h)
+            h += self._param("b0", a, b)[:, None]
+        self._act(h)
+        for i in range(1, len(m.hidden)):
+            nxt = self.tmp[i] if m._skip(i) else self.bufs[i]
+            np.matmul(self._param(f"W{i}", a, b).T, h, out=nxt)
+            nxt += self._param(f"b{i}", a, b)[:, None]
+            self._act(nxt)
+            if m._skip(i):
+                np.add(h, nxt, out=self.bufs[i])
+            h = self.bufs[i]
+        return (self._param("W_out", a, b).T @ h + self._param("b_out", a, b)[:, None]).T
 
     def values(self, coords):
-        m = self.d.model
-        shape = (-1, 1, 1)
-        pre = self.a[0][None] + coords[:, 0].reshape(shape) * self.a[1][None]
-        if len(self.a) == 3:
-            pre = pre + coords[:, 1].reshape(shape) * self.a[2][None]
-        act = (lambda t: np.maximum(t, 0.0)) if m.activation == "relu" else np.tanh
-        h = act(pre)
-        for i in range(1, len(m.hidden)):
-            W, b = self._param(f"W{i}", coords), self._param(f"b{i}", coords)
-            f = act(np.matmul(h, W) + b[:, None, :])
-            h = h + f if m._skip(i) else f
-        z = np.matmul(h, self._param("W_out", coords)) + self._param("b_out", coords)[:, None, :]
+        z = np.stack([self._point(c[0], c[1] if len(c) == 2 else 0.0) for c in coords])
         return self.d.cost_from_z(z)
 
 
@@ -279,6 +392,8 @@ def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint):
     n_b = 1 if beta is None else beta.size
     n_points = n_a * n_b
     chunk_points = max(1, int(chunk_bytes // max(1, evaluator.bytes_per_point())))
+    if store is None and worker is None and hasattr(evaluator, "outer"):
+        return evaluator.outer(alpha, beta), 0, n_points
     st = None if store is None else ChunkStore(store, fingerprint, n_points, chunk_points)
     if st is not None:
         chunk_points = st.chunk_points
@@ -362,12 +477,12 @@ def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sampl
     t0 = time.perf_counter()
     evaluator = {"exact-quadratic": _ExactQuadratic, "projected": _Projected,
                  "first-layer": _FirstLayer, "generic": _Generic}[method](data, plane)
-    fp = _fingerprint(plane.fingerprint(), alpha, beta, repr(loss), X, y, w, repr(model),
-                      model.ravel(), method)
+    fp = None if store is None else _fingerprint(plane.fingerprint(), alpha, beta, repr(loss), X,
+                                                 y, w, repr(model), model.ravel(), method)
     values, missing, chunk_points = _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker,
                                               fp)
-    return Landscape(plane, alpha, beta, values, method, repr(loss), time.perf_counter() - t0,
-                     missing, {"chunk_points": chunk_points})
+    return Landscape(plane, alpha, beta, values, method, loss.name, time.perf_counter() - t0,
+                     missing, {"chunk_points": chunk_points, "loss": repr(loss)})
 
 
 def function_landscape(fun, plane: Plane, alpha, beta=None, *, label="f",

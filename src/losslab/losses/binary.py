@@ -124,6 +124,10 @@ class BCE(_ProbabilityLoss):
         grad = hess = None
         if self.from_logits:
             x = y_pred
+            if order == 0:  # the value alone: softplus(+-x) = max(+-x, 0) + log1p(exp(-|x|))
+                t = xp.log1p(xp.exp(-xp.abs(x)))
+                return ypw * (xp.maximum(-x, 0.0) + t) + (1.0 - y) * (xp.maximum(x, 0.0) + t), \
+                    None, None
             # -log(1 - sigmoid(x)), -log(sigmoid(x)), and the sigmoids, from one exp
             sp_pos, sp_neg, sig, sig_neg = M.logistic_parts(xp, x)
             value = ypw * sp_neg + (1.0 - y) * sp_pos
