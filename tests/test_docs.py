@@ -66,3 +66,14 @@ def test_readme_training_example_runs():
     assert hist.loss[-1] < hist.loss[0]
     np = namespace["np"]
     np.testing.assert_allclose(namespace["clf"].predict_proba(namespace["X"][:2]).sum(axis=1), 1.0)
+
+
+def test_readme_landscape_example_runs():
+    text = _readme()
+    code = text.split("## Cost landscapes")[1].split("```python\n")[1].split("```")[0]
+    namespace = {}
+    exec(compile(code, "README landscapes", "exec"), namespace)
+    surface, model = namespace["surface"], namespace["model"]
+    assert surface.values.shape == (21, 21) and surface.method == "first-layer"
+    assert namespace["low"][0] <= namespace["high"][0]
+    assert len(namespace["path_plane"].info["distance"]) == 41

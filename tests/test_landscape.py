@@ -375,3 +375,22 @@ def test_landscape_command(tmp_path):
     assert res.exit_code == 2 and "'z'; the columns are" in res.output
     res = runner.invoke(app, ["landscape", "volcano"])
     assert res.exit_code == 2 and "unknown case" in res.output
+
+
+def test_training_history_draws_on_its_plane(rng):
+    # A linear model's whole trajectory lies in the (w, b) axes plane (distance 0), and the
+    # drawn path is the trajectory's (w, b) coordinates.
+    X = rng.normal(size=(40, 1))
+    y = 2 * X[:, 0] + 1
+    model = models.Linear(1)
+    hist = ll.train(model, "mse", X, y, optimizer=ll.optim.GradientDescent(0.1), epochs=30,
+                    record="epoch")
+    plane = L.axes(model, "W", "b")
+    ls = L.landscape(model, "mse", X, y, plane=plane, alpha=np.linspace(-1, 3, 9),
+                     beta=np.linspace(-1, 3, 9))
+    coords, dist = ls.project(hist.trajectory)
+    np.testing.assert_allclose(coords, hist.trajectory, atol=1e-15)
+    assert np.max(dist) == 0
+    fig = ls.figure(kind="contour", paths={"gd": hist})
+    drawn = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "gd"][0]
+    np.testing.assert_array_equal(drawn.get_xdata(), hist.trajectory[:, 0])
