@@ -214,10 +214,22 @@ class _Projected:
         return 8 * self.p0.size * 6
 
     def values(self, coords):
-        z = self.p0[None] + coords[:, 0, None, None] * self.p[0][None]
-        if len(self.p) == 2:
-            z = z + coords[:, 1, None, None] * self.p[1][None]
-        return self.d.cost_from_z(z)
+        # outputs for one kernel call's worth of points at a time, into reused buffers
+        per = self.d.per_call
+        z = np.empty((min(per, len(coords)),) + self.p0.shape)
+        tmp = np.empty_like(z) if len(self.p) == 2 else None
+        out = np.empty(len(coords))
+        for lo in range(0, len(coords), per):
+            c = coords[lo:lo + per]
+            g = len(c)
+            zb, tb = z[:g], (None if tmp is None else tmp[:g])
+            np.multiply(c[:, 0, None, None], self.p[0][None], out=zb)
+            zb += self.p0[None]
+            if tb is not None:
+                np.multiply(c[:, 1, None, None], self.p[1][None], out=tb)
+                zb += tb
+            out[lo:lo + g] = self.d.cost_from_z(zb)
+        return out
 
 
 class _ExactQuadratic:
