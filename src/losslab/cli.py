@@ -70,39 +70,29 @@ def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a
 
 
 @app.command()
-def show(name: str = typer.Argument(..., help="loss name or alias")) -> None:
-    """Print one loss's card: formula, gradient, domains, conventions, references."""
+def show(name: str = typer.Argument(..., help="loss name or alias"),
+         plot: Optional[Path] = typer.Option(None, "--plot", help="also draw value and gradient "
+                                             "into this image file (PNG, SVG, PDF)")) -> None:
+    """Print one loss's card (formula, gradient, domains, activation, convexity, robustness,
+    noise model, conventions, references); --plot draws its value and gradient."""
+    from .report.cards import card_rows
+
     loss = _loss_or_exit(name)
-    info = loss.info
-    two_inputs = info.inputs == ("y_true", "y_pred")
-    table = Table(title=f"{info.name}: {info.summary}", show_header=False, show_lines=True)
+    table = Table(title=f"{loss.info.name}: {loss.info.summary}", show_header=False,
+                  show_lines=True)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    rows = [
-        ("repr", repr(loss)),
-        ("aliases", ", ".join(info.aliases) or "-"),
-        ("task", info.task),
-        ("loss", info.formula),
-        ("loss (LaTeX)", info.formula_latex),
-        ("gradient", info.gradient),
-        ("gradient (LaTeX)", info.gradient_latex),
-        ("inputs", ", ".join(info.inputs) + f" (differentiable: {', '.join(info.differentiable)})"),
-        ("y_true" if two_inputs else "other inputs", info.y_true_domain),
-        ("y_pred" if two_inputs else "differentiable inputs", info.y_pred_domain),
-        ("activation", info.activation),
-        ("convex in y_pred", info.convex),
-        ("not differentiable", info.nondifferentiable),
-        ("hessian", info.hessian),
-        ("unreduced value", "one per sample (sums the class axis)" if info.reduces_class_axis
-         else "one per element"),
-        ("outliers", info.outlier_sensitivity),
-        ("noise model", info.noise_model or "-"),
-        ("convention", info.convention),
-        ("references", "\n".join(info.references)),
-    ]
-    for k, v in rows:
+    for k, v in card_rows(loss):
         table.add_row(k, v)
     console.print(table)
+    if plot is not None:
+        from .report.cards import card_figure
+
+        try:
+            card_figure(loss.name).savefig(plot, dpi=110)
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot write {plot}: {exc}")
+        console.print(f"wrote {plot}")
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""The lab in one command: loss cards, and ``losslab report`` (see ``_run``)."""
