@@ -19,12 +19,13 @@ from . import models, optim  # noqa: E402  (NumPy only)
 from .training import DivergenceError, History, train
 from . import landscapes  # noqa: E402  (NumPy only; matplotlib, Plotly, torch on first use)
 from .landscapes import landscape
+from .advisor import advise  # noqa: E402  (scikit-learn is imported when it runs)
 
 __version__ = "0.1.0"
 
 __all__ = ["Loss", "LossInfo", "MultiInputLoss", "asymmetric", "check_gradient", "custom",
            "weighted_sum", "aliases", "models", "optim", "train", "History", "DivergenceError",
-           "LossRegressor", "LossClassifier", "labs", "landscape", "landscapes", "get", "loss_class", "names", "register", "verify",
+           "LossRegressor", "LossClassifier", "labs", "landscape", "landscapes", "advise", "get", "loss_class", "names", "register", "verify",
            "__version__"]
 
 

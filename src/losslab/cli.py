@@ -224,11 +224,98 @@ def landscape_cmd(
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
+@app.command()
+def advise(
+    data: Optional[Path] = typer.Argument(None, help="a CSV file with a header row"),
+    target: Optional[str] = typer.Option(None, help="the target column"),
+    task: str = typer.Option("auto", help="auto, regression, binary or multiclass"),
+    cost_under: Optional[float] = typer.Option(None, "--cost-under", help="cost of a unit of "
+                                               "under-prediction (binary: of a missed positive)"),
+    cost_over: Optional[float] = typer.Option(None, "--cost-over", help="cost of a unit of "
+                                              "over-prediction (binary: of a false alarm)"),
+    metric: Optional[str] = typer.Option(None, help="mae, rmse, r2, median_ae (regression); "
+                                         "balanced_accuracy, f1, roc_auc, average_precision, "
+                                         "accuracy, recall, precision (classification)"),
+    cv: int = typer.Option(5, min=2, help="cross-validation folds"),
+    demo: Optional[str] = typer.Option(None, help="a built-in table instead of DATA: delivery, "
+                                       "fraud or demand"),
+    json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    seed: int = typer.Option(0, min=0, help="seed of the folds and the training"),
+) -> None:
+    """Which loss for this data? Inspect the target, state the course's decision guide, and
+    measure the candidate losses by cross-validation."""
+    from .advisor import TableError, demo_table, read_csv
+    from .advisor import advise as run_advise
+
+    try:
+        if demo is not None:
+            if data is not None:
+                _fail("give DATA or --demo, not both")
+            X, y, features, meta = demo_table(demo, seed=seed)
+            if meta["costs"] and cost_under is None and cost_over is None:
+                cost_under, cost_over = meta["costs"]
+            source = f"demo table {demo!r}"
+        else:
+            if data is None or target is None:
+                _fail("give a CSV file and --target COLUMN (or --demo NAME)")
+            X, y, features = read_csv(data, target)
+            source = str(data)
+        result = run_advise(X, y, task=task, cost_under=cost_under, cost_over=cost_over,
+                            metric=metric, cv=cv, seed=seed, progress=not json_out)
+    except (TableError, ValueError, TypeError) as exc:
+        _fail(str(exc))
+    if json_out:
+        out = result.to_dict()
+        out["source"], out["features"] = source, features
+        typer.echo(json.dumps(out, indent=2))
+        return
+    info = result.inspection
+    console.print(f"[bold]{source}[/bold]: {info['rows']} rows, {info['features']} features "
+                  f"({', '.join(features)}); task {info['task']}")
+    keys = [k for k in info if k not in ("task", "rows", "features")]
+    console.print("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in keys
+                                             if info[k] is not None))
+    console.print("decision guide: " + ", ".join(result.guide["losses"]) + " - "
+                  + " ".join(result.guide["reasons"]))
+    table = Table(title=f"tournament ({result.cv}-fold cross-validation)")
+    cols = ["candidate", "metric_mean", "metric_std"] + (
+        ["cost_mean", "cost_std"] if info["costs"] else []) + ["fit_seconds"]
+    for c in cols:
+        table.add_column(c.replace("metric", result.metric))
+    for row in result.table:
+        table.add_row(*(_cell(row[c]) for c in cols))
+    console.print(table)
+    console.print(f"[bold]recommendation: {result.recommendation}[/bold]. {result.agreement} "
+                  f"({result.seconds:.1f} s)")
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(Path("losslab-report"), "--out", help="folder for report.html, "
+                             "report.json and figures/"),
+    quick: bool = typer.Option(False, "--quick", help="smaller runs: under a minute"),
+    seed: int = typer.Option(0, min=0, help="seed of every experiment"),
+) -> None:
+    """Run the whole lab (verification, loss cards, every lab, landscapes, the advisor) and write
+    one self-contained HTML report, a JSON of every number, and the PNG figures."""
+    from .report import build_report
+
+    try:
+        res = build_report(out, quick=quick, seed=seed, progress=True)
+    except OSError as exc:
+        _fail(f"cannot write the report into {str(out)!r}: {exc}")
+    console.print(f"wrote {res['html']} ({res['html'].stat().st_size / 2 ** 20:.1f} MiB), "
+                  f"{res['json']} and {res['n_figures']} figures in {res['figures']} "
+                  f"({res['seconds']:.0f} s)")
+
+
 def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
     return "" if value is None else str(value)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["figure", "to_html", "path_coordinates"]
+__all__ = ["figure", "to_html", "plotly_figure", "path_coordinates"]
 
 
 def path_coordinates(ls, path):
@@ -109,6 +109,13 @@ def figure(ls, *, kind: str = "both", paths=None, log: bool = False, levels: int
 def to_html(ls, path, *, paths=None, title=None, log: bool = False):
     """Write a self-contained HTML file (Plotly, its JavaScript included) with the surface and a
     contour view, hover values, and the paths overlaid; returns the path."""
+    fig = plotly_figure(ls, paths=paths, title=title, log=log)
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    return path
+
+
+def plotly_figure(ls, *, paths=None, title=None, log: bool = False):
+    """The interactive view as a ``plotly.graph_objects.Figure``."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -146,5 +153,4 @@ def to_html(ls, path, *, paths=None, title=None, log: bool = False):
                                               "zaxis_title": zlabel})
         fig.update_xaxes(title_text=xl, row=1, col=2)
         fig.update_yaxes(title_text=yl, row=1, col=2)
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
-    return path
+    return fig

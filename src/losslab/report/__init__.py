@@ -1,1 +1,5 @@
-"""The lab in one command: loss cards, and ``losslab report`` (see ``_run``)."""
+"""The lab in one command: loss cards (``cards``) and ``losslab report`` (``build_report``)."""
+
+from ._run import build_report
+
+__all__ = ["build_report"]

@@ -1,0 +1,130 @@
+"""Reading a user's table (CSV) and checking it before anything is trained.
+
+Every problem gets one message that names what is wrong, where, and what to do: a file that
+cannot be read, a target column that does not exist (with close names), missing values (how many,
+in which columns and rows), non-numeric feature columns (which, with an example value), a target
+with a single value or class, too few rows for the folds.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TableError", "read_csv", "check_arrays", "check_target"]
+
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+
+
+class TableError(ValueError):
+    """A table that cannot be used as given; the message says why and what to do."""
+
+
+def _float(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def read_csv(path, target: str):
+    """(X float array, y array, feature names) from a CSV with a header row.
+
+    Features must be numeric; the target may be numbers or class labels (strings)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise TableError(f"cannot read {str(path)!r}: {exc}") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise TableError(f"{str(path)!r} has no data rows (a header row and at least one row "
+                         "of values are needed)")
+    header = [h.strip() for h in rows[0]]
+    if target not in header:
+        lower = {h.lower(): h for h in header}
+        close = [lower[c] for c in difflib.get_close_matches(target.lower(), list(lower), n=3,
+                                                             cutoff=0.5)]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "."
+        raise TableError(f"no column {target!r} in {str(path)!r}{hint} The columns are: "
+                         f"{', '.join(header)}")
+    body = rows[1:]
+    bad_len = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
+    if bad_len:
+        raise TableError(f"{len(bad_len)} rows do not have {len(header)} fields (first at line "
+                         f"{bad_len[0]} of {str(path)!r})")
+    cols = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
+    missing = {h: [i + 2 for i, v in enumerate(vals) if v.lower() in MISSING]
+               for h, vals in cols.items()}
+    missing = {h: lines for h, lines in missing.items() if lines}
+    if missing:
+        total = sum(len(v) for v in missing.values())
+        where = "; ".join(f"column {h!r}: {len(v)} (line{'s' if len(v) > 1 else ''} "
+                          f"{', '.join(map(str, v[:5]))}{', ...' if len(v) > 5 else ''})"
+                          for h, v in missing.items())
+        raise TableError(f"{total} missing value{'s' if total > 1 else ''} in {str(path)!r}: "
+                         f"{where}. Drop those rows or fill them in (impute) first.")
+    features = [h for h in header if h != target]
+    if not features:
+        raise TableError(f"{str(path)!r} has no feature columns besides the target {target!r}")
+    text_cols = {}
+    for h in features:
+        for v in cols[h]:
+            if _float(v) is None:
+                text_cols[h] = v
+                break
+    if text_cols:
+        listed = ", ".join(f"{h!r} (e.g. {v!r})" for h, v in text_cols.items())
+        raise TableError(f"non-numeric feature column{'s' if len(text_cols) > 1 else ''}: {listed}. "
+                         "Encode categories as numbers (one-hot columns for unordered categories) "
+                         "or drop those columns.")
+    X = np.array([[float(v) for v in cols[h]] for h in features]).T
+    ys = cols[target]
+    yf = [_float(v) for v in ys]
+    y = np.array(yf, dtype=np.float64) if all(v is not None for v in yf) else np.array(ys)
+    return X, y, features
+
+
+def check_arrays(X, y):
+    """Shapes, types and finiteness of a table given as arrays; returns (X float64, y)."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise TableError(f"X must be a 2-D table (rows, features), got shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TableError("X must be numeric: encode categories as numbers (one-hot) or drop them")
+    if len(X) != len(y):
+        raise TableError(f"X has {len(X)} rows but y has {len(y)}")
+    bad = int(np.count_nonzero(~np.isfinite(X.astype(np.float64))))
+    if bad:
+        rows = np.flatnonzero(~np.all(np.isfinite(X.astype(np.float64)), axis=1))
+        raise TableError(f"{bad} missing or infinite values in X (rows {', '.join(map(str, rows[:5]))}"
+                         f"{', ...' if len(rows) > 5 else ''}): drop those rows or impute them")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        n = int(np.count_nonzero(~np.isfinite(y)))
+        raise TableError(f"{n} missing or infinite values in the target: drop those rows")
+    return X.astype(np.float64), y
+
+
+def check_target(y, cv: int, task: str) -> None:
+    """The target can be learnt and split into ``cv`` folds for ``task``."""
+    values, counts = np.unique(y, return_counts=True)
+    if len(values) < 2:
+        what = "class" if task != "regression" else "value"
+        raise TableError(f"the target has a single {what} ({values[0]!r}): there is nothing to "
+                         "learn")
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise TableError("a regression target must be numeric")
+        if len(y) < 2 * cv:
+            raise TableError(f"{len(y)} rows are too few for {cv}-fold cross-validation (at least "
+                             f"{2 * cv} are needed)")
+    else:
+        if counts.min() < cv:
+            rare = values[np.argmin(counts)]
+            raise TableError(f"class {rare!r} has {counts.min()} rows, fewer than the {cv} folds: "
+                             f"lower cv or add rows")
