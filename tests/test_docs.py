@@ -77,3 +77,17 @@ def test_readme_landscape_example_runs():
     assert surface.values.shape == (21, 21) and surface.method == "first-layer"
     assert namespace["low"][0] <= namespace["high"][0]
     assert len(namespace["path_plane"].info["distance"]) == 41
+
+
+def test_readme_main_command_runs_the_report():
+    main = [ln for ln in _readme().splitlines() if "pip install -e '.[torch]'" in ln]
+    assert len(main) == 1 and main[0].endswith("&& losslab report")
+
+
+def test_readme_advisor_example_runs():
+    text = _readme()
+    code = text.split("## Choosing a loss")[1].split("```python\n")[1].split("```")[0]
+    namespace = {}
+    exec(compile(code, "README advisor", "exec"), namespace)
+    advice = namespace["advice"]
+    assert advice.recommendation in ("asymmetric_mse", "asymmetric_huber", "quantile")

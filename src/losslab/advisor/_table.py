@@ -107,16 +107,17 @@ def check_arrays(X, y):
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         n = int(np.count_nonzero(~np.isfinite(y)))
         raise TableError(f"{n} missing or infinite values in the target: drop those rows")
+    values = np.unique(y)
+    if len(values) < 2:
+        only = values[0].item() if hasattr(values[0], "item") else values[0]
+        raise TableError(f"the target has a single value ({only!r}) in all {len(y)} rows: there "
+                         "is nothing to learn")
     return X.astype(np.float64), y
 
 
 def check_target(y, cv: int, task: str) -> None:
     """The target can be learnt and split into ``cv`` folds for ``task``."""
     values, counts = np.unique(y, return_counts=True)
-    if len(values) < 2:
-        what = "class" if task != "regression" else "value"
-        raise TableError(f"the target has a single {what} ({values[0]!r}): there is nothing to "
-                         "learn")
     if task == "regression":
         if y.dtype.kind not in "biuf":
             raise TableError("a regression target must be numeric")
@@ -126,5 +127,6 @@ def check_target(y, cv: int, task: str) -> None:
     else:
         if counts.min() < cv:
             rare = values[np.argmin(counts)]
+            rare = rare.item() if hasattr(rare, "item") else rare
             raise TableError(f"class {rare!r} has {counts.min()} rows, fewer than the {cv} folds: "
                              f"lower cv or add rows")

@@ -53,7 +53,9 @@ def _single(loss):
     out = []
     if rule == "same" and task == "regression":
         e = np.linspace(-3, 3, 241)
-        ok = _domain_ok(dom, 1.0 + e) & _domain_ok(loss._y_true_domain(), np.ones_like(e))
+        # inside the domain with a margin of 0.5 (msle's log1p(y_pred) is steep near -1)
+        ok = _domain_ok(dom, 1.0 + e) & _domain_ok(dom, 0.5 + e) & \
+            _domain_ok(loss._y_true_domain(), np.ones_like(e))
         e = e[ok]
         out.append(("y_true = 1", e, lambda x: (np.ones_like(x), 1.0 + x), lambda x: np.ones_like(x)))
         return "error y_pred - y_true", out

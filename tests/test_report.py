@@ -1,0 +1,74 @@
+"""`losslab report`: one quick run end to end (PyTorch hidden, to check that the report says so),
+and an interrupted run that leaves no half-written file."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import losslab as ll
+from losslab.cli import app
+
+
+class _NoTorch:
+    """A meta-path finder under which ``import torch`` fails, as where PyTorch is not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch' (hidden by the test)")
+        return None
+
+
+def test_quick_report_without_torch(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_NoTorch()] + sys.meta_path)
+    out = tmp_path / "rep"
+    res = CliRunner().invoke(app, ["report", "--quick", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "report.html").read_text()
+    data = json.loads((out / "report.json").read_text())
+    assert not list(out.rglob("*.tmp"))
+    # self-contained: no external scripts, styles or images
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
+    assert page.count("data:image/png;base64,") >= 15
+    assert "Plotly.newPlot" in page  # the interactive views, plotly.js inline
+    for key, title in (("zoo", "The loss zoo"), ("regression", "Regression losses and outliers"),
+                       ("classification", "Classification and imbalance"),
+                       ("asymmetric", "Asymmetric business losses"), ("landscape", "critical points"),
+                       ("neural", "Neural-network landscapes"), ("choose", "How to choose")):
+        assert f'id="{key}"' in page and title in page
+    assert "PyTorch is not installed" in page and data["neural"]["skipped"]
+    # every sentence of findings in the page comes from the JSON of the same run
+    for lab in ll.labs.names():
+        for claim in data["labs"][lab]["claims"]:
+            assert html.escape(claim) in page
+    for demo, advice in data["advisor"].items():
+        assert f"{demo}: recommendation {advice['recommendation']}" in page
+    assert data["verification"]["ok"] and len(data["verification"]["rows"]) == len(ll.names())
+    assert data["settings"]["quick"] and data["timings_seconds"]["total"] > 0
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    assert {"gallery.png", "lab-outliers.png", "landscape-double_well.png"} <= figures
+
+
+def test_interrupted_report_leaves_no_half_written_file(tmp_path, monkeypatch):
+    from losslab import labs
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.html").write_text("the previous report")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(labs, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ll.report.build_report(out, quick=True, progress=False)
+    assert (out / "report.html").read_text() == "the previous report"
+    assert not (out / "report.json").exists()
+    assert not list(out.rglob("*.tmp"))
