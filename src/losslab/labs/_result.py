@@ -63,7 +63,12 @@ class LabResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         png, js = out / f"{self.name}.png", out / f"{self.name}.json"
-        fig = self.figure()
-        fig.savefig(png, dpi=110)
-        js.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        import io
+
+        from .._io import write_atomic
+
+        buf = io.BytesIO()
+        self.figure().savefig(buf, format="png", dpi=110)
+        write_atomic(png, buf.getvalue())
+        write_atomic(js, (json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n").encode())
         return {"figure": png, "json": js}

@@ -13,10 +13,11 @@ chunks k, k + K, k + 2K, ...).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .._io import write_atomic
 
 __all__ = ["ChunkStore"]
 
@@ -36,21 +37,12 @@ class ChunkStore:
                     "model, data, loss, plane or grid); use an empty folder or delete it")
             meta["chunk_points"] = int(old["chunk_points"])  # keep the layout of the first run
         else:
-            self._write_atomic(meta_file, json.dumps(meta).encode())
+            write_atomic(meta_file, json.dumps(meta).encode())
         self.chunk_points = meta["chunk_points"]
         self.n_chunks = -(-int(n_points) // self.chunk_points)
 
     def _file(self, c: int) -> Path:
         return self.path / f"chunk_{c:06d}.npy"
-
-    @staticmethod
-    def _write_atomic(target: Path, data: bytes) -> None:
-        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
 
     def done(self, c: int) -> bool:
         return self._file(c).exists()
@@ -63,4 +55,4 @@ class ChunkStore:
 
         buf = io.BytesIO()
         np.save(buf, np.asarray(values, dtype=np.float64))
-        self._write_atomic(self._file(c), buf.getvalue())
+        write_atomic(self._file(c), buf.getvalue())

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from .._core import _validation as V
-from ._directions import Plane
+from ._directions import Plane, _normalize_filters
 from ._evaluate import Landscape, _check_coords, _run_grid
 
 __all__ = ["torch_plane", "torch_landscape", "torch_hvp", "flat_parameters"]
@@ -63,27 +63,17 @@ def torch_plane(module, *, kind: str = "filter", seed=0, dims: int = 2, bias: st
             raise ValueError(f"final has {f.size} parameters, the module {c.size}")
         return Plane(c, f - c, None, "interpolation", ("alpha (0: module, 1: final)",))
     rng = np.random.default_rng(seed)
+    layers, i = [], 0
+    for _, shape in _shapes(module):
+        size = int(np.prod(shape)) if shape else 1
+        layers.append((slice(i, i + size), shape, len(shape) >= 2))
+        i += size
     out = []
     for _ in range(dims):
         d = rng.standard_normal(c.size)
-        if kind == "filter":
-            i = 0
-            for _, shape in _shapes(module):
-                size = int(np.prod(shape)) if shape else 1
-                dv, tv = d[i:i + size].reshape(shape), c[i:i + size].reshape(shape)
-                if len(shape) >= 2:
-                    red = tuple(range(1, len(shape)))
-                    dn = np.sqrt(np.sum(dv * dv, axis=red, keepdims=True))
-                    tn = np.sqrt(np.sum(tv * tv, axis=red, keepdims=True))
-                    dv = dv * (tn / np.where(dn > 0, dn, 1.0))
-                elif bias == "zero":
-                    dv = np.zeros_like(dv)
-                elif bias == "filter":
-                    dn = np.linalg.norm(dv)
-                    dv = dv * (np.linalg.norm(tv) / dn if dn > 0 else 0.0)
-                d[i:i + size] = dv.ravel()
-                i += size
-        out.append(d)
+        # a filter is a slice along dim 0 (PyTorch stores weights as (out, in, ...))
+        out.append(_normalize_filters(d, c, layers, bias, filter_axis=0) if kind == "filter"
+                   else d)
     return Plane(c, out[0], out[1] if dims == 2 else None,
                  "filter-normalized" if kind == "filter" else "gaussian",
                  info={"bias": bias, "seed": seed})

@@ -15,7 +15,6 @@ import base64
 import html
 import io
 import json
-import os
 import platform
 import time
 from pathlib import Path
@@ -23,18 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from .._core._registry import names
+from .._io import write_atomic
 from ..labs._result import _plain
 
 __all__ = ["build_report"]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class _Doc:
@@ -66,7 +57,7 @@ class _Doc:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90)
         data = buf.getvalue()
-        _write_atomic(self.figdir / f"{name}.png", data)
+        write_atomic(self.figdir / f"{name}.png", data)
         self.n_figures += 1
         b64 = base64.b64encode(data).decode()
         self.parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
@@ -216,7 +207,7 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
                 fig = cards.card_figure(name)
                 buf = io.BytesIO()
                 fig.savefig(buf, format="png", dpi=70)
-                _write_atomic(doc.figdir / f"card-{name}.png", buf.getvalue())
+                write_atomic(doc.figdir / f"card-{name}.png", buf.getvalue())
                 doc.n_figures += 1
                 card_parts.append('<img src="data:image/png;base64,'
                                   + base64.b64encode(buf.getvalue()).decode() + '">')
@@ -311,7 +302,7 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
             f"{total:.0f} s on Python {platform.python_version()}; every number below was "
             "computed in this run.")
     html_path, json_path = out / "report.html", out / "report.json"
-    _write_atomic(json_path, (json.dumps(_plain(results), indent=1, allow_nan=False) + "\n").encode())
-    _write_atomic(html_path, doc.render("losslab report", meta).encode())
+    write_atomic(json_path, (json.dumps(_plain(results), indent=1, allow_nan=False) + "\n").encode())
+    write_atomic(html_path, doc.render("losslab report", meta).encode())
     return {"html": html_path, "json": json_path, "figures": doc.figdir,
             "n_figures": doc.n_figures, "seconds": total, "timings": timings}
