@@ -47,20 +47,22 @@ def test_ci_runs_the_readme_test_command():
     assert len(test_line) == 1 and test_line[0] in ci.splitlines()
 
 
-def test_readme_tour_runs(capsys):
-    text = _readme()
-    tour = text.split("## A tour")[1].split("```python\n")[1].split("```")[0]
+def _run_readme_block(heading):
+    """Execute the first Python block under a README heading; returns its namespace."""
+    code = _readme().split(heading)[1].split("```python\n")[1].split("```")[0]
     namespace = {}
-    exec(compile(tour, "README tour", "exec"), namespace)
+    exec(compile(code, f"README {heading}", "exec"), namespace)
+    return namespace
+
+
+def test_readme_tour_runs(capsys):
+    namespace = _run_readme_block("## A tour")
     assert float(namespace["huber"]([3.0], [5.0])) == 1.875  # the value the comment states
     assert "torch" in capsys.readouterr().out
 
 
 def test_readme_training_example_runs():
-    text = _readme()
-    code = text.split("## The training lab")[1].split("```python\n")[1].split("```")[0]
-    namespace = {}
-    exec(compile(code, "README training", "exec"), namespace)
+    namespace = _run_readme_block("## The training lab")
     hist = namespace["history"]
     assert hist.epochs == 50 and hist.trajectory.shape == (51, namespace["model"].n_params)
     assert hist.loss[-1] < hist.loss[0]
@@ -69,11 +71,8 @@ def test_readme_training_example_runs():
 
 
 def test_readme_landscape_example_runs():
-    text = _readme()
-    code = text.split("## Cost landscapes")[1].split("```python\n")[1].split("```")[0]
-    namespace = {}
-    exec(compile(code, "README landscapes", "exec"), namespace)
-    surface, model = namespace["surface"], namespace["model"]
+    namespace = _run_readme_block("## Cost landscapes")
+    surface = namespace["surface"]
     assert surface.values.shape == (21, 21) and surface.method == "first-layer"
     assert namespace["low"][0] <= namespace["high"][0]
     assert len(namespace["path_plane"].info["distance"]) == 41
@@ -85,9 +84,5 @@ def test_readme_main_command_runs_the_report():
 
 
 def test_readme_advisor_example_runs():
-    text = _readme()
-    code = text.split("## Choosing a loss")[1].split("```python\n")[1].split("```")[0]
-    namespace = {}
-    exec(compile(code, "README advisor", "exec"), namespace)
-    advice = namespace["advice"]
+    advice = _run_readme_block("## Choosing a loss")["advice"]
     assert advice.recommendation in ("asymmetric_mse", "asymmetric_huber", "quantile")
