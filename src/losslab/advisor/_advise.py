@@ -201,9 +201,9 @@ class Advice:
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        from ..labs._result import _plain
+        from .._io import json_types
 
-        return _plain({k: getattr(self, k) for k in ("inspection", "guide", "table",
+        return json_types({k: getattr(self, k) for k in ("inspection", "guide", "table",
                                                       "recommendation", "agreement", "metric",
                                                       "cv", "seconds", "notes")})
 

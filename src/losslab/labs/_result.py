@@ -7,29 +7,10 @@ a JSON of every number, table and claim.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-
-def _plain(x):
-    """NumPy scalars and arrays to JSON types; NaN and inf become None (JSON has neither)."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _plain(x.tolist())
-    if isinstance(x, (np.floating, float)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+from .._io import json_types
 
 
 @dataclass
@@ -54,7 +35,7 @@ class LabResult:
         return self._draw(self)
 
     def to_dict(self) -> dict:
-        return _plain({"lab": self.name, "title": self.title, "seed": self.seed,
+        return json_types({"lab": self.name, "title": self.title, "seed": self.seed,
                        "seconds": self.seconds, "setup": self.setup, "claims": self.claims,
                        "numbers": self.numbers, "tables": self.tables})
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._core._registry import names
 from .._io import write_atomic
-from ..labs._result import _plain
+from .._io import json_types
 
 __all__ = ["build_report"]
 
@@ -302,7 +302,7 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
             f"{total:.0f} s on Python {platform.python_version()}; every number below was "
             "computed in this run.")
     html_path, json_path = out / "report.html", out / "report.json"
-    write_atomic(json_path, (json.dumps(_plain(results), indent=1, allow_nan=False) + "\n").encode())
+    write_atomic(json_path, (json.dumps(json_types(results), indent=1, allow_nan=False) + "\n").encode())
     write_atomic(html_path, doc.render("losslab report", meta).encode())
     return {"html": html_path, "json": json_path, "figures": doc.figdir,
             "n_figures": doc.n_figures, "seconds": total, "timings": timings}
