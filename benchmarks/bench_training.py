@@ -13,24 +13,13 @@ Usage: python benchmarks/bench_training.py [--repeat 5] [--n 4096] [--width 128]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
 
 import losslab as ll
+from bench_losses import _median_time as _median  # same timing rule as the loss benchmark
 from losslab import models, optim
-
-
-def _median(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _torch_mlp(model):
