@@ -2,7 +2,7 @@
 
 Each loss runs on 10**6 float64 elements (elementwise losses: a vector of 10**6; losses over a
 class axis: 250,000 rows of 4 classes), reduction="mean", in one process, same inputs. The PyTorch
-side is the loss's verification oracle (``losslab.verification._references``): the torch built-in
+side is the loss's verification oracle (``losslab.verification.oracle_for``): the torch built-in
 where one exists, else the reference formula in torch ops. Times are the median of ``--repeat``
 runs after a warm-up. ``speed-up`` = torch time / losslab time (> 1: losslab is faster).
 
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 import losslab as ll
-from losslab.verification._references import ORACLES
+from losslab.verification import oracle_for
 
 # The settings benchmarked: each loss's default, plus the logit form where a loss has one.
 # ntxent (N x N similarities) and ctc (a recursion over time) are not elementwise-sized work.
@@ -45,13 +45,13 @@ def _median_time(fn, repeat):
 def bench(name, params, size, repeat):
     loss = ll.get(name, **params)
     fast = ll.get(name, **params, check_finite=False)
-    probe = loss._random_inputs(np.random.default_rng(0), 8)
+    probe = loss.sample_inputs(np.random.default_rng(0), 8)
     first = loss.inputs.index(loss.differentiable[0])
     per_sample = int(np.prod(np.shape(probe[first])[1:]))
-    inputs = loss._random_inputs(np.random.default_rng(0), size // per_sample)
+    inputs = loss.sample_inputs(np.random.default_rng(0), size // per_sample)
     wrt = [loss.inputs.index(d) for d in loss.differentiable]
     tensors = [torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in inputs]
-    oracle = ORACLES[name]
+    oracle = oracle_for(loss)
 
     def torch_step():
         ts = [t.detach().requires_grad_(i in wrt) for i, t in enumerate(tensors)]

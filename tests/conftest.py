@@ -1,7 +1,7 @@
 """Shared fixtures: every test that takes ``case`` runs once per registered loss and setting.
 
-The settings are the ones ``losslab verify`` uses (``losslab.verification._references.SETTINGS``),
-so a loss joins every generic test by being registered and given its settings there.
+The settings are the ones ``losslab verify`` uses (each loss class's ``verify_settings``), so a
+loss joins every generic test by being registered.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import losslab as ll
-from losslab.verification._references import SETTINGS
 
 
 def _cases():
     out = []
     for name in ll.names():
-        for params in SETTINGS[name]:
+        for params in ll.loss_class(name).verify_settings:
             pid = name + ("" if not params else "-" + ",".join(f"{k}={v}" for k, v in params.items()))
             out.append(pytest.param((name, params), id=pid))
     return out
@@ -32,7 +31,7 @@ def as_tuple(g):
 
 def batch_axis(loss, k):
     """The batch axis of input k (0 unless the loss says otherwise, e.g. CTC's (T, N, C))."""
-    return loss._batch_axis(loss.inputs[k]) if hasattr(loss, "_batch_axis") else 0
+    return loss.info.batch_axes[loss.inputs[k]]
 
 
 def wrt(loss):
@@ -66,8 +65,3 @@ def rng():
 def make(case):
     name, params = case
     return ll.get(name, **params)
-
-
-def test_every_loss_has_settings():
-    # A registered loss without settings would silently skip the generic tests.
-    assert sorted(SETTINGS) == ll.names()

@@ -21,8 +21,8 @@ NAMESPACES = {
 def test_every_loss_in_every_namespace(case, ns):
     to, module = NAMESPACES[ns]
     loss = make(case)
-    inputs = loss._random_inputs(np.random.default_rng(5), 9)
-    w = np.random.default_rng(6).uniform(0.5, 1.5, size=loss._batch_size(inputs))
+    inputs = loss.sample_inputs(np.random.default_rng(5), 9)
+    w = np.random.default_rng(6).uniform(0.5, 1.5, size=loss.n_samples(*inputs))
     converted = [to(a) for a in inputs]
     for reduction in ("none", "mean"):
         v0, g0 = loss.value_and_gradient(*inputs, sample_weight=w, reduction=reduction)

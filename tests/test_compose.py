@@ -33,7 +33,7 @@ def test_core_asymmetric_losses_are_instances_of_asymmetric(name, kw, base):
 def test_asymmetric_of_any_elementwise_regression_loss(base):
     # Oracle: the base loss times the side weight (closed form), and central differences.
     loss = ll.asymmetric(base, under=4.0, over=0.5)
-    y, p = loss._random_inputs(np.random.default_rng(3), 30)
+    y, p = loss.sample_inputs(np.random.default_rng(3), 30)
     w = np.where(p - y < 0, 4.0, 0.5)
     np.testing.assert_allclose(loss(y, p, reduction="none"), w * ll.get(base)(y, p, reduction="none"),
                                rtol=1e-15)
@@ -138,7 +138,7 @@ def test_check_gradient_reports_the_worst_entry_and_where():
     assert check.where == ("y_pred", (1,))
     assert check.analytic == pytest.approx(5.1) and check.numerical == pytest.approx(5.0, rel=1e-9)
     assert "MISMATCH" in str(check) and "y_pred[1]" in str(check)
-    assert ll.check_gradient("triplet", *ll.get("triplet")._random_inputs(np.random.default_rng(0), 5)).ok
+    assert ll.check_gradient("triplet", *ll.get("triplet").sample_inputs(np.random.default_rng(0), 5)).ok
 
 
 def test_custom_loss_errors():

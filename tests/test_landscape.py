@@ -24,14 +24,14 @@ from conftest import cases_where, make
 def _fits(loss):
     if isinstance(loss, ll.MultiInputLoss):
         return False
-    return loss._random_inputs(np.random.default_rng(0), 4)[1].ndim <= 2
+    return loss.sample_inputs(np.random.default_rng(0), 4)[1].ndim <= 2
 
 
 LANDSCAPE_CASES = cases_where(_fits)
 
 
 def _random_linear(loss, rng, n=15):
-    y, yp = loss._random_inputs(rng, n)
+    y, yp = loss.sample_inputs(rng, n)
     k = 1 if yp.ndim == 1 else yp.shape[1]
     model = models.Linear(k, k)
     model.params = {"W": np.eye(k) + 0.01 * rng.normal(size=(k, k)), "b": 0.01 * rng.normal(size=k)}

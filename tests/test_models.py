@@ -14,7 +14,7 @@ import torch
 import losslab as ll
 from losslab.models import MLP, Linear, Logistic, Softmax, head_for
 from losslab.training import check_targets
-from losslab.verification._finite_diff import STEP
+from losslab.verification import FD_STEP as STEP
 from conftest import cases_where, make
 
 TORCH_RTOL = 1e-10
@@ -24,7 +24,7 @@ FD_RTOL = 1e-7
 def _fits_a_model(loss):
     if isinstance(loss, ll.MultiInputLoss):
         return False
-    y_true, y_pred = loss._random_inputs(np.random.default_rng(0), 4)
+    y_true, y_pred = loss.sample_inputs(np.random.default_rng(0), 4)
     return y_pred.ndim <= 2
 
 
@@ -34,7 +34,7 @@ MODEL_CASES = cases_where(_fits_a_model)
 def _model_for(loss, rng, n=12):
     """A linear model whose output is a valid y_pred for ``loss`` (features = valid predictions,
     W = I + small noise), so every case is evaluated inside the loss's domain."""
-    y_true, y_pred = loss._random_inputs(rng, n)
+    y_true, y_pred = loss.sample_inputs(rng, n)
     k = 1 if y_pred.ndim == 1 else y_pred.shape[1]
     X = y_pred.reshape(n, k)
     model = Linear(k, k, seed=0)
@@ -92,7 +92,7 @@ def _torch_mlp(model, X):
     for i in range(len(model.hidden)):
         a = h @ tp[f"W{i}"] + tp[f"b{i}"]
         f = torch.relu(a) if model.activation == "relu" else torch.tanh(a)
-        h = h + f if model._skip(i) else f
+        h = h + f if model.has_skip(i) else f
     return h @ tp["W_out"] + tp["b_out"], tp
 
 
@@ -179,7 +179,7 @@ def test_model_input_errors():
     m = Linear(3)
     with pytest.raises(ValueError, match="X has 2 features, but the model expects 3"):
         m.forward(np.zeros((4, 2)))
-    with pytest.raises(ValueError, match=r"X must be finite \(no NaN or inf\); 2 of 6 values"):
+    with pytest.raises(ValueError, match=r"X must be finite; 2 of 6 values are NaN or infinite"):
         m.forward(np.array([[1.0, np.nan, 0.0], [np.inf, 0.0, 0.0]]))
     with pytest.raises(TypeError, match="X must hold real numbers"):
         m.forward(np.array([["a", "b", "c"]]))

@@ -172,7 +172,7 @@ def test_ntxent_has_no_hessian_and_says_so():
 
 
 def _ctc_case(seed=0, n=4):
-    return ll.get("ctc")._random_inputs(np.random.default_rng(seed), n)
+    return ll.get("ctc").sample_inputs(np.random.default_rng(seed), n)
 
 
 def test_ctc_matches_torch_values_and_its_gradient_after_the_softmax_jacobian():

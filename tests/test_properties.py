@@ -21,8 +21,8 @@ def _per_sample(loss, k, s, ndim):
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 def test_fused_equals_separate(case, reduction, rng):
     loss = make(case)
-    inputs = loss._random_inputs(rng, 12)
-    w = rng.uniform(0.1, 2.0, size=loss._batch_size(inputs))
+    inputs = loss.sample_inputs(rng, 12)
+    w = rng.uniform(0.1, 2.0, size=loss.n_samples(*inputs))
     for sw in (None, w):
         v, g = loss.value_and_gradient(*inputs, sample_weight=sw, reduction=reduction)
         np.testing.assert_array_equal(v, loss(*inputs, sample_weight=sw, reduction=reduction))
@@ -37,13 +37,13 @@ def _broadcast(w, like):
 def test_reductions_follow_the_contract(case, rng):
     # Oracle: the definitions, applied by hand to the unreduced values (float64, 1e-13).
     loss = make(case)
-    inputs = loss._random_inputs(rng, 10)
-    w = rng.uniform(0.1, 2.0, size=loss._batch_size(inputs))
+    inputs = loss.sample_inputs(rng, 10)
+    w = rng.uniform(0.1, 2.0, size=loss.n_samples(*inputs))
     per = loss(*inputs, reduction="none")
     g_none = as_tuple(loss.gradient(*inputs, reduction="none"))
     h_none = as_tuple(loss.hessian(*inputs, reduction="none")) if len(methods(loss)) == 3 else ()
     rows_scale = not getattr(loss, "coupled", False)  # coupled losses: derivatives are not per row
-    mask = loss._inputs_mask(np, [np.asarray(a) for a in inputs])
+    mask = loss.sample_mask(*inputs)
     keep = np.ones(per.shape[0]) if mask is None else np.asarray(mask, float)
     wb = _broadcast(w * keep, per)
     np.testing.assert_allclose(loss(*inputs, reduction="sum"), per.sum(), rtol=1e-13)
@@ -69,8 +69,8 @@ def test_reductions_follow_the_contract(case, rng):
 @pytest.mark.parametrize("case", cases_where(lambda loss: not getattr(loss, "coupled", False)))
 def test_integer_weights_equal_repeated_samples(case, rng):
     loss = make(case)
-    inputs = loss._random_inputs(rng, 6)
-    counts = np.array([1, 2, 3, 1, 2, 1])[:loss._batch_size(inputs)]
+    inputs = loss.sample_inputs(rng, 6)
+    counts = np.array([1, 2, 3, 1, 2, 1])[:loss.n_samples(*inputs)]
     repeated = [np.repeat(a, counts, axis=batch_axis(loss, k)) for k, a in enumerate(inputs)]
     for reduction in ("sum", "mean"):
         np.testing.assert_allclose(loss(*inputs, sample_weight=counts, reduction=reduction),
@@ -79,8 +79,8 @@ def test_integer_weights_equal_repeated_samples(case, rng):
 
 def test_constant_weights_leave_the_mean_unchanged(case, rng):
     loss = make(case)
-    inputs = loss._random_inputs(rng, 8)
-    np.testing.assert_allclose(loss(*inputs, sample_weight=np.full(loss._batch_size(inputs), 3.5)), loss(*inputs),
+    inputs = loss.sample_inputs(rng, 8)
+    np.testing.assert_allclose(loss(*inputs, sample_weight=np.full(loss.n_samples(*inputs), 3.5)), loss(*inputs),
                                rtol=1e-13)
 
 
@@ -118,7 +118,7 @@ def _perfect(loss, y_true):
 
 
 def _hard(loss, rng, n):
-    y_true, _ = loss._random_inputs(rng, n)
+    y_true, _ = loss.sample_inputs(rng, n)
     y_true = np.asarray(y_true)
     if y_true.dtype.kind == "f" and loss.info.task != "regression":
         y_true = np.round(y_true)  # hard labels, where perfection is attainable
@@ -139,7 +139,7 @@ def test_perfect_prediction_is_a_minimum(case, rng):
     y_true = _hard(loss, rng, 8)
     best = _perfect(loss, y_true)
     v_best = float(loss(y_true, best))
-    domain = loss._y_pred_domain()
+    domain = loss.info.domains["y_pred"]
     for _ in range(20):
         other = best + rng.normal(0, 0.3, size=best.shape)
         if domain is not None:
@@ -167,7 +167,7 @@ def test_regression_losses_are_stationary_at_a_perfect_prediction(case, rng):
     lambda loss: "softmax" in loss.info.activation and getattr(loss, "from_logits", False)))
 def test_softmax_losses_ignore_a_shift_of_all_logits(case, rng):
     loss = make(case)
-    y_true, x = loss._random_inputs(rng, 10)
+    y_true, x = loss.sample_inputs(rng, 10)
     shift = rng.normal(0, 5, size=(10, 1))
     np.testing.assert_allclose(loss(y_true, x + shift, reduction="none"),
                                loss(y_true, x, reduction="none"), rtol=1e-12, atol=1e-14)
@@ -180,7 +180,7 @@ def test_softmax_losses_ignore_a_shift_of_all_logits(case, rng):
 def test_float32_stays_float32_and_agrees_with_float64(case, rng):
     # float32 carries 7 digits; 1e-5 relative allows the conditioning of log/exp near saturation.
     loss = make(case)
-    inputs = loss._random_inputs(rng, 16)
+    inputs = loss.sample_inputs(rng, 16)
     inputs32 = [a.astype(np.float32) if np.asarray(a).dtype.kind == "f" else a for a in inputs]
     for method in methods(loss):
         for r64, r32 in zip(as_tuple(method(*inputs, reduction="none")),
@@ -192,7 +192,7 @@ def test_float32_stays_float32_and_agrees_with_float64(case, rng):
 
 def test_inputs_are_not_modified(case, rng):
     loss = make(case)
-    inputs = loss._random_inputs(rng, 8)
+    inputs = loss.sample_inputs(rng, 8)
     copies = [np.copy(a) for a in inputs]
     for method in methods(loss):
         method(*inputs)
@@ -205,26 +205,45 @@ def test_python_sequences_are_accepted():
     assert ll.get("mse").gradient([1, 2], [1, 3]).dtype == np.float64  # integer input -> float64
 
 
-@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("reduction", ["none", "mean"])  # "sum" is "mean" without the division
 @pytest.mark.parametrize("case", cases_where(
-    lambda loss: not getattr(loss, "coupled", False) and getattr(loss, "batch_axes", None) is None))
-def test_blocked_evaluation_equals_one_block(case, reduction, monkeypatch, rng):
-    # Large NumPy inputs are evaluated in row blocks (losslab._core._base.BLOCK_ELEMENTS); a tiny
-    # block size sends these 300 samples through many blocks. Oracle: the same loss on one block.
-    from losslab._core import _base
-
+    lambda loss: not loss.coupled and not any(loss.info.batch_axes.values())))
+def test_blocked_evaluation_equals_halves(case, reduction, rng):
+    # NumPy inputs of more than 2 * 2**16 elements are evaluated in row blocks; each half of these
+    # inputs is evaluated in one block. Oracle: the halves, combined (the sum of their sums, the
+    # concatenation of their unreduced values and derivatives; the mean divides by the counted
+    # weight, ``sample_mask``).
     loss = make(case)
-    inputs = loss._random_inputs(rng, 300)
-    w = rng.uniform(0.1, 2.0, size=loss._batch_size(inputs))
+    probe = loss.sample_inputs(np.random.default_rng(0), 4)
+    first = loss.inputs.index(loss.differentiable[0])
+    per_sample = int(np.prod(np.shape(probe[first])[1:]))
+    n = 2 * (70_000 // per_sample) + 2  # 140k elements: blocked; each half 70k: one block
+    inputs = [np.asarray(a) for a in loss.sample_inputs(rng, n)]
+    n = loss.n_samples(*inputs)
+    w = rng.uniform(0.1, 2.0, size=n)
+    halves = [[a[:n // 2] for a in inputs], [a[n // 2:] for a in inputs]]
+    w_halves = [w[:n // 2], w[n // 2:]]
     for sw in (None, w):
-        results = []
-        for block in (1 << 30, 64):
-            monkeypatch.setattr(_base, "BLOCK_ELEMENTS", block)
-            v, g = loss.value_and_gradient(*inputs, sample_weight=sw, reduction=reduction)
-            h = loss.hessian(*inputs, sample_weight=sw, reduction=reduction) if len(methods(loss)) == 3 else ()
-            results.append((v, as_tuple(g), as_tuple(h)))
-        (v1, g1, h1), (v2, g2, h2) = results
-        assert np.shape(v2) == np.shape(v1)
-        np.testing.assert_allclose(v2, v1, rtol=1e-13)  # summation order differs
-        for a, b in zip(g1 + h1, g2 + h2):
-            np.testing.assert_array_equal(a, b)
+        v, g = loss.value_and_gradient(*inputs, sample_weight=sw, reduction=reduction)
+        has_h = len(methods(loss)) == 3
+        h = as_tuple(loss.hessian(*inputs, sample_weight=sw, reduction=reduction)) if has_h else ()
+        base = "none" if reduction == "none" else "sum"
+        parts = []
+        for half, wh in zip(halves, w_halves):
+            whh = None if sw is None else wh
+            pv, pg = loss.value_and_gradient(*half, sample_weight=whh, reduction=base)
+            ph = as_tuple(loss.hessian(*half, sample_weight=whh, reduction=base)) if has_h else ()
+            parts.append((pv, as_tuple(pg), ph))
+        scale = 1.0
+        if reduction == "mean":
+            mask = loss.sample_mask(*inputs)
+            weight = np.ones(np.shape(v if reduction == "none" else loss(*inputs, reduction="none")))
+            weight = weight * (1.0 if sw is None else w.reshape((n,) + (1,) * (weight.ndim - 1)))
+            scale = 1.0 / float(np.sum(weight * (1.0 if mask is None else mask)))
+        if reduction == "none":  # equal up to the order of BLAS's row sums (overlap losses)
+            np.testing.assert_allclose(v, np.concatenate([parts[0][0], parts[1][0]]), rtol=1e-15)
+        else:
+            np.testing.assert_allclose(v, (parts[0][0] + parts[1][0]) * scale, rtol=1e-13)  # sum order
+        for k, a in enumerate(as_tuple(g) + h):
+            both = [(p[1] + p[2])[k] for p in parts]
+            np.testing.assert_allclose(a, np.concatenate(both) * scale, rtol=1e-14, atol=0)

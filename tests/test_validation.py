@@ -45,7 +45,7 @@ def test_shape_mismatch_names_both_shapes():
 
 def test_nan_and_inf_are_counted(case):
     loss = make(case)
-    inputs = list(loss._random_inputs(np.random.default_rng(0), 10))
+    inputs = list(loss.sample_inputs(np.random.default_rng(0), 10))
     for k, name in enumerate(loss.inputs):
         a = np.asarray(inputs[k])
         if a.dtype.kind != "f":
@@ -108,8 +108,11 @@ def test_negative_counts_and_domains():
 
 
 def test_empty_and_non_numeric_inputs():
-    with pytest.raises(ValueError, match=r"y_pred must not be empty, got shape \(0,\)"):
+    # Fixed inputs are validated first (they are what ``prepare`` checks once).
+    with pytest.raises(ValueError, match=r"y_true must not be empty, got shape \(0,\)"):
         ll.get("mse")([], [])
+    with pytest.raises(ValueError, match=r"y_pred must not be empty, got shape \(0,\)"):
+        ll.get("mse").prepare([1.0]).value([])
     with pytest.raises(TypeError, match="y_pred must hold real numbers, got dtype <U1"):
         ll.get("mse")([1.0], ["a"])
     with pytest.raises(TypeError, match="y_true must hold real numbers, got dtype object"):
@@ -128,7 +131,7 @@ def test_sample_weight_and_reduction_errors():
         loss(np.zeros(3), np.ones(3), sample_weight=[1.0, -2.0, 1.0])
     with pytest.raises(ValueError, match="sample_weight must be finite; 1 of 3"):
         loss(np.zeros(3), np.ones(3), sample_weight=[1.0, np.nan, 1.0])
-    with pytest.raises(ValueError, match="sample_weight must have a positive sum for reduction='mean', got 0"):
+    with pytest.raises(ValueError, match="sample_weight must have a positive sum for reduction='mean'; all 3 weights are 0"):
         loss(np.zeros(3), np.ones(3), sample_weight=np.zeros(3))
     assert float(loss(np.zeros(3), np.ones(3), sample_weight=np.zeros(3), reduction="sum")) == 0.0
     with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none', got 'avg'"):

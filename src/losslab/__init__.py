@@ -10,9 +10,7 @@ passed, metadata (``loss.info``), and a check against PyTorch and finite differe
 1.875
 """
 
-from ._core._base import Loss, LossInfo
-from ._core._multi import MultiInputLoss
-from ._core._registry import aliases, get, loss_class, names, register
+from ._core import Loss, LossInfo, MultiInputLoss, PreparedLoss, aliases, get, loss_class, names, register
 from .losses import binary, embedding, multiclass, overlap, regression, sequence  # noqa: F401
 from .compose import asymmetric, check_gradient, custom, weighted_sum
 from . import models, optim  # noqa: E402  (NumPy only)
@@ -23,7 +21,7 @@ from .advisor import advise  # noqa: E402  (scikit-learn is imported when it run
 
 __version__ = "0.1.0"
 
-__all__ = ["Loss", "LossInfo", "MultiInputLoss", "asymmetric", "check_gradient", "custom",
+__all__ = ["Loss", "LossInfo", "MultiInputLoss", "PreparedLoss", "asymmetric", "check_gradient", "custom",
            "weighted_sum", "aliases", "models", "optim", "train", "History", "DivergenceError",
            "LossRegressor", "LossClassifier", "labs", "landscape", "landscapes", "advise", "get", "loss_class", "names", "register", "verify",
            "__version__"]

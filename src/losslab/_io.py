@@ -1,14 +1,18 @@
-"""Files and JSON, shared by the labs, the landscape stores, the advisor and the report.
+"""Files, JSON and progress, shared by training, the labs, the landscape stores, the advisor and
+the report.
 
 ``write_atomic`` never leaves a half-written file under its final name: it writes a temporary
 file beside it, flushes it to disk, and renames it into place (``os.replace`` is atomic on POSIX
-and Windows). ``json_types`` turns NumPy values into JSON ones.
+and Windows). ``json_types`` turns NumPy values into JSON ones. ``progress`` is the one progress
+bar of losslab (rich, on standard error, in a terminal only unless asked for).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +49,42 @@ def json_types(x):
     if isinstance(x, np.bool_):
         return bool(x)
     return x
+
+
+class _Bar:
+    """What ``progress`` yields: ``advance(n=1, description=None)``; a no-op when hidden."""
+
+    def __init__(self, bar=None, task=None):
+        self._bar, self._task = bar, task
+
+    def advance(self, n: int = 1, description: str | None = None) -> None:
+        if self._bar is not None:
+            kwargs = {} if description is None else {"description": description}
+            self._bar.update(self._task, advance=n, **kwargs)
+
+    def describe(self, description: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=description)
+
+
+@contextmanager
+def progress(total: int, description: str, *, enabled=None, unit: str = ""):
+    """A transient rich progress bar of ``total`` steps on standard error, as a context manager
+    yielding an object with ``advance`` and ``describe``. ``enabled=None`` shows it only when
+    standard error is a terminal; rich is imported only when a bar is shown."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield _Bar()
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description:<16}"), BarColumn(),
+                   TextColumn(f"{unit}{{task.completed}}/{{task.total}}"), TimeElapsedColumn(),
+                   transient=True)
+    task = bar.add_task(description, total=total)
+    bar.start()
+    try:
+        yield _Bar(bar, task)
+    finally:
+        bar.stop()

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from ._core._registry import aliases as _aliases
-from ._core._registry import get, names
+from ._core import aliases as _aliases
+from ._core import get, names
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="losslab: loss functions with exact gradients, verified against PyTorch.")
@@ -196,7 +196,7 @@ def landscape_cmd(
 ) -> None:
     """Draw a cost landscape: the course's (w, b) surface, a demonstration surface with its
     critical points and optimiser paths, a linear model on your CSV, or skip connections."""
-    from .landscapes import _cases
+    from .landscapes import cases as _cases
 
     if case is None:
         console.print("landscape cases: " + ", ".join(_cases.CASES))

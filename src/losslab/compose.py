@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import _validation as V
-from ._core._base import Loss
-from ._core._registry import get
+from ._core import Loss, get, numerics as M, validation as V
+
 from .losses.regression import Asymmetric
 
 __all__ = ["asymmetric", "weighted_sum", "WeightedSum", "custom", "CustomLoss",
@@ -138,14 +137,12 @@ def weighted_sum(**heads) -> WeightedSum:
 # a user's own loss
 # ---------------------------------------------------------------------------------------------
 
-_FD_STEP = 1e-3  # for a 4-point stencil the error is O(h^4) + O(eps/h): ~1e-12 + ~1e-13
-
-
 def _stencil(f, y_true, y_pred):
-    """4-point central difference of an elementwise function, every element at once."""
-    h = _FD_STEP * np.maximum(1.0, np.abs(y_pred))
-    vals = [np.asarray(f(y_true, y_pred + k * h), dtype=np.float64) for k in (-2, -1, 1, 2)]
-    return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h)
+    """4-point central difference of an elementwise function, every element at once. The step is
+    1e-3 max(1, |y_pred|): the hessian of a loss given without derivatives is a stencil of this
+    stencil, whose round-off grows as eps / h^2 (see ``numerics.fd_step``)."""
+    h = M.fd_step(y_pred, 1e-3)
+    return M.stencil(lambda p: f(y_true, p), y_pred, h) / (12 * h)
 
 
 class CustomLoss(Loss):
@@ -153,8 +150,8 @@ class CustomLoss(Loss):
 
     ``fn(y_true, y_pred)`` returns the unreduced values; ``gradient`` and ``hessian`` (optional,
     same signature) their elementwise derivatives in y_pred. Without them losslab takes 4-point
-    central differences (h = 1e-3 max(1, |y_pred|)): about 1e-10 relative for smooth functions,
-    meaningless at kinks. ``check_gradient`` measures a supplied gradient against the same
+    central differences (the verification's stencil, with h = 1e-3 max(1, |y_pred|)): about
+    1e-10 relative for smooth functions, meaningless at kinks. ``check_gradient`` measures a supplied gradient against the same
     differences. Reductions, weights, validation, other array namespaces (through NumPy), exports
     and composition work as for any built-in loss.
     """
@@ -193,7 +190,7 @@ class CustomLoss(Loss):
         grad = "supplied" if self.gradient_fn is not None else "numerical"
         return f"CustomLoss(name={self.name!r}, gradient={grad})"
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = rng.normal(0.0, 2.0, size=n)
         return y, y + rng.uniform(0.05, 3.0, size=n) * rng.choice([-1.0, 1.0], size=n)
 
@@ -204,12 +201,13 @@ class CustomLoss(Loss):
                              f"shape {y_pred.shape}; got {out.shape}")
         return out
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         if xp is not np:  # the user's function is NumPy: round-trip through host memory
             import array_api_compat
 
             dev = array_api_compat.device(y_pred)
-            v, g, h = self._kernel(np, np.asarray(y_true), np.asarray(y_pred), order)
+            v, g, h = self._kernel(np, (np.asarray(y_true), np.asarray(y_pred)), order)
             back = [None if a is None else xp.asarray(a, device=dev) for a in (v, g, h)]
             return tuple(back)
         value = self._call(self.fn, y_true, y_pred, "loss")
@@ -274,7 +272,7 @@ def check_gradient(loss, *inputs, rtol: float = 1e-6) -> GradientCheck:
     Inputs are passed as the loss takes them, e.g. ``check_gradient(loss, y_true, y_pred)``.
     Keep them away from kinks, where no derivative exists to check.
     """
-    from .verification._finite_diff import numerical_gradient, numerical_hessian, relative_error
+    from .verification import numerical_gradient, numerical_hessian, relative_error
 
     loss = get(loss)
     inputs = [np.asarray(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a)

@@ -18,9 +18,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import models as _models
-from ._core._multi import MultiInputLoss
-from ._core._registry import get as get_loss
-from ._core._registry import names as loss_names
+from ._core import get as get_loss
+from ._core import names as loss_names
 from .training import train
 
 __all__ = ["LossRegressor", "LossClassifier"]
@@ -30,7 +29,7 @@ def _losses_for(tasks):
     out = []
     for n in loss_names():
         loss = get_loss(n)
-        if loss.task in tasks and not isinstance(loss, MultiInputLoss):
+        if loss.task in tasks and loss.info.single_input:
             out.append(n)
     return out
 
@@ -45,11 +44,11 @@ class _LossEstimator(BaseEstimator):
         name = default if self.loss is None else self.loss
         if not isinstance(name, str):
             raise TypeError(f"loss must be a loss name, got {type(name).__name__}")
-        loss_cls_params = get_loss(name)._param_names()
+        loss_cls_params = get_loss(name).get_params()
         if "from_logits" in loss_cls_params:
             params.setdefault("from_logits", True)  # the model produces logits: stable
         loss = get_loss(name, **params)
-        if loss.task not in self._tasks or isinstance(loss, MultiInputLoss):
+        if loss.task not in self._tasks or not loss.info.single_input:
             raise ValueError(
                 f"loss {name!r} is a {loss.task} loss; {type(self).__name__} takes "
                 f"{' or '.join(self._tasks)} losses: {', '.join(_losses_for(self._tasks))}")
@@ -172,7 +171,7 @@ class LossRegressor(RegressorMixin, _LossEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         try:
-            domain = self._make_loss("mse")._y_true_domain()
+            domain = self._make_loss("mse").info.domains["y_true"]
         except (TypeError, ValueError):
             domain = None
         # Losses of counts or logs (poisson_nll, msle) take targets above a bound.

@@ -1,18 +1,26 @@
 """The contract every loss follows: value, gradient, fused value-and-gradient, hessian, info.
 
-A loss subclass declares its metadata as class attributes and implements one method,
-``_kernel(xp, y_true, y_pred, order)``, which returns the *unreduced* value and, next to it, its
-derivatives with respect to ``y_pred`` exactly as passed (logits when ``from_logits=True``).
-Losses over a class axis receive class-major arrays, (n_classes, n_samples), and return
-class-major derivatives (see ``_math``: it keeps NumPy's loops long); users never see that layout.
+A loss names its inputs in order (``inputs``; ``("y_true", "y_pred")`` unless it says otherwise)
+and the ones it is differentiable in (``differentiable``), declares its metadata and domains as
+data, and implements one method, ``_kernel(xp, inputs, order)``: ``inputs`` is the tuple of
+validated arrays in ``inputs`` order, and it returns the *unreduced* value and, next to it, its
+derivatives with respect to each differentiable input exactly as passed (logits when
+``from_logits=True``): one array per differentiable input, or a tuple of them.
 
 * ``order=0``: ``(value, None, None)``
-* ``order=1``: ``(value, gradient, None)``
-* ``order=2``: ``(value, gradient, hessian_diagonal)``
+* ``order=1``: ``(value, gradient(s), None)``
+* ``order=2``: ``(value, gradient(s), hessian diagonal(s))``
+
+Losses over a class axis receive class-major arrays, (n_classes, n_samples), and return
+class-major derivatives (see ``_math``: it keeps NumPy's loops long); users never see that layout.
+Coupled losses (one sample's value depends on other samples' inputs, e.g. ntxent) receive one
+more trailing input, the per-sample coefficients ``c`` of the reduction, and return the
+derivatives of ``sum_i c_i l_i`` themselves, since scaling rows afterwards would be wrong.
 
 Everything else (converting inputs, validation, sample weights, reductions, the array namespace)
-happens here, once, for every loss. Kernels must return fresh arrays (never an input array), because
-the reduction scales gradients in place on the NumPy fast path.
+happens in one pipeline, ``PreparedLoss`` (``_prepared``): every public method is
+``loss.prepare(fixed inputs, ...)`` applied to the differentiable ones. Kernels must return fresh
+arrays (never an input array), because the reduction scales derivatives in place on NumPy.
 
 Reductions (the same for every loss):
 
@@ -20,8 +28,9 @@ Reductions (the same for every loss):
   elementwise derivative of that.
 * ``"sum"``: sum(w * l).
 * ``"mean"``: mean(l) without weights; sum(w * l) / sum(w) with weights (scikit-learn's
-  convention). Samples a loss ignores (``ignore_index``) get weight 0 and leave the denominator.
-  When nothing is left to average (every target ignored) the value is 0 and the gradient 0.
+  convention); weights that are all 0 are refused. Samples a loss ignores (``ignore_index``,
+  ntxent anchors without a positive) get weight 0 and leave the denominator. When nothing is left
+  to average (every target ignored) the value is 0 and the derivatives 0.
 
 The gradient and hessian of a reduced value carry the same normalisation as the value.
 """
@@ -30,18 +39,14 @@ from __future__ import annotations
 
 import abc
 import inspect
-import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
+from . import _arrays as A
 from . import _validation as V
-
-try:  # array_api_compat is a hard dependency; imported lazily-cheap (no framework import).
-    import array_api_compat as _compat
-except ImportError:  # pragma: no cover - declared dependency
-    _compat = None
+from ._prepared import PreparedLoss
 
 
 @dataclass(frozen=True)
@@ -70,57 +75,17 @@ class LossInfo:
     hyperparameters: dict = field(default_factory=dict)
     inputs: tuple[str, ...] = ("y_true", "y_pred")  # the arrays the loss takes, in order
     differentiable: tuple[str, ...] = ("y_pred",)  # those the derivatives are taken with respect to
+    # input name -> its domain as data: an Interval, a LabelSet, a ClassIndex, or None (any real
+    # number; integers for integer inputs). Validation, export, models and cards read these.
+    domains: dict = field(default_factory=dict)
+    batch_axes: dict = field(default_factory=dict)  # input name -> the axis that indexes samples
+    integer_inputs: tuple[str, ...] = ()  # inputs kept as integers (class indices, labels, lengths)
 
+    @property
+    def single_input(self) -> bool:
+        """A loss of (y_true, y_pred): what models, training and the estimators fit."""
+        return tuple(self.inputs) == ("y_true", "y_pred")
 
-def _is_numpy(x) -> bool:
-    return isinstance(x, (np.ndarray, np.generic))
-
-
-def _is_foreign_array(x) -> bool:
-    """An Array-API array that is not NumPy (PyTorch, JAX, CuPy, array-api-strict, ...)."""
-    if x is None or _is_numpy(x) or isinstance(x, (list, tuple, int, float)):
-        return False
-    return _compat is not None and _compat.is_array_api_obj(x)
-
-
-def _namespace(*arrays):
-    """NumPy itself for NumPy inputs and Python sequences (the fast path), else the array's namespace."""
-    for a in arrays:
-        if _is_foreign_array(a):
-            return _compat.array_namespace(a), a
-    return np, None
-
-
-def _to_namespace(xp, x, like, name):
-    """Bring an input into namespace ``xp`` (on the device of ``like``), rejecting non-numeric data."""
-    if xp is np:
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-        return arr
-    if _compat.is_array_api_obj(x) and not _is_numpy(x):
-        arr = x
-    else:
-        host = np.asarray(x)
-        if host.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {host.dtype}")
-        arr = xp.asarray(host, device=_compat.device(like) if like is not None else None)
-    if not (xp.isdtype(arr.dtype, "real floating") or xp.isdtype(arr.dtype, "integral")
-            or xp.isdtype(arr.dtype, "bool")):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr
-
-
-def _float_dtype(xp, arr):
-    """The floating dtype computations run in: the input's own, or float64 for integer input."""
-    if xp.isdtype(arr.dtype, "real floating"):
-        if xp is np and arr.dtype == np.float16:
-            return np.float32
-        return arr.dtype
-    return xp.float64
 
 
 class Loss(abc.ABC):
@@ -145,12 +110,17 @@ class Loss(abc.ABC):
     references: ClassVar[tuple[str, ...]] = ()
     # shape rule: "same" (y_true and y_pred alike), "class_index" (y_true (N,), y_pred (N, C)),
     # "rows" (both (N, C), the loss sums over the last axis), "samples" (both (N, ...), the loss
-    # reduces every non-batch axis: one value per sample)
+    # reduces every non-batch axis: one value per sample), "multi" (declared by the loss)
     shape_rule: ClassVar[str] = "same"
-    # PyTorch counterpart used by ``losslab verify`` (documentation; the check lives in verify/)
-    torch_reference: ClassVar[str | None] = None
     inputs: ClassVar[tuple[str, ...]] = ("y_true", "y_pred")
     differentiable: ClassVar[tuple[str, ...]] = ("y_pred",)
+    batch_axes: ClassVar[tuple[int, ...] | None] = None  # per input; None: all 0
+    integer_inputs: ClassVar[tuple[str, ...]] = ()  # kept as integers (class indices, lengths)
+    coupled: ClassVar[bool] = False  # see the module docstring
+    # The verification: the hyperparameter settings ``losslab verify`` cycles through, and what
+    # its PyTorch oracle is (a torch built-in, or the formula in torch ops), as its table shows.
+    verify_settings: ClassVar[tuple[dict, ...]] = ({},)
+    torch_reference: ClassVar[str | None] = None
 
     def __init__(self, *, check_finite: bool = True):
         self.check_finite = V.check_bool(check_finite, "check_finite")
@@ -162,9 +132,13 @@ class Loss(abc.ABC):
     def _y_pred_domain(self):
         return None
 
+    def _input_domains(self) -> dict:
+        """Input name -> Interval / LabelSet / ClassIndex / None."""
+        return {"y_true": self._y_true_domain(), "y_pred": self._y_pred_domain()}
+
     @property
     def reduces_class_axis(self) -> bool:
-        return self.shape_rule in ("class_index", "rows", "samples")
+        return self.shape_rule in ("class_index", "rows", "samples", "multi")
 
     # ---- hyperparameters, repr, equality, pickling -------------------------------------------
     @classmethod
@@ -198,6 +172,7 @@ class Loss(abc.ABC):
 
     @property
     def info(self) -> LossInfo:
+        domains = self._input_domains()
         return LossInfo(
             name=self.name,
             aliases=tuple(self.aliases),
@@ -221,6 +196,9 @@ class Loss(abc.ABC):
             hyperparameters=self.get_params(),
             inputs=tuple(self.inputs),
             differentiable=tuple(self.differentiable),
+            domains={n: domains.get(n) for n in self.inputs},
+            batch_axes={n: self._batch_axis(n) for n in self.inputs},
+            integer_inputs=tuple(self.integer_inputs),
         )
 
     def _activation_text(self) -> str:
@@ -235,81 +213,131 @@ class Loss(abc.ABC):
         return f"{text} ({note})" if note else text
 
     # ---- the public contract -------------------------------------------------------------------
-    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean"):
+    def __call__(self, *inputs, sample_weight=None, reduction="mean", **named):
         """The loss value: unreduced (``"none"``), ``"sum"`` or ``"mean"`` (weighted mean)."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, 0)[0]
+        return self._evaluate(inputs, named, sample_weight, reduction, 0)[0]
 
-    def gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean"):
-        """d value / d y_pred, with the shape of ``y_pred``."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, 1)[1]
+    def gradient(self, *inputs, sample_weight=None, reduction="mean", **named):
+        """d value / d y_pred, with the shape of ``y_pred`` (one array per differentiable input,
+        as a tuple, for losses of several inputs)."""
+        return self._unpack(self._evaluate(inputs, named, sample_weight, reduction, 1)[1])
 
-    def value_and_gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean"):
+    def value_and_gradient(self, *inputs, sample_weight=None, reduction="mean", **named):
         """(value, gradient) from one pass over the data."""
-        value, grad, _ = self._evaluate(y_true, y_pred, sample_weight, reduction, 1)
-        return value, grad
+        value, grads, _ = self._evaluate(inputs, named, sample_weight, reduction, 1)
+        return value, self._unpack(grads)
 
-    def hessian(self, y_true, y_pred, *, sample_weight=None, reduction="mean"):
+    def hessian(self, *inputs, sample_weight=None, reduction="mean", **named):
         """Diagonal of d2 value / d y_pred2, with the shape of ``y_pred`` (see ``info.hessian``)."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, 2)[2]
+        self._check_has_hessian()
+        return self._unpack(self._evaluate(inputs, named, sample_weight, reduction, 2)[2])
+
+    def prepare(self, *fixed, sample_weight=None, reduction="mean", **named) -> PreparedLoss:
+        """The loss with its fixed inputs (the ones it is not differentiable in: ``y_true``;
+        labels, lengths) validated and converted once; see ``PreparedLoss``.
+
+        >>> import losslab as ll
+        >>> p = ll.get("mse").prepare([0.0, 1.0])
+        >>> float(p.value([1.0, 1.0])), p.values([[1.0, 1.0], [0.0, 1.0]]).tolist()
+        (0.5, [0.5, 0.0])
+        """
+        fixed_names = tuple(n for n in self.inputs if n not in self.differentiable)
+        return PreparedLoss(self, self._named(fixed, named, fixed_names), sample_weight, reduction)
+
+    def sample_inputs(self, rng, n: int = 8) -> tuple:
+        """Random valid inputs for about ``n`` samples, in ``info.inputs`` order (NumPy float64,
+        integer labels), kept away from kinks: what the verification and the tests draw."""
+        raise NotImplementedError(f"{self.name} has no sampler of inputs")
+
+    def n_samples(self, *inputs, **named) -> int:
+        """The number of samples in these inputs: the length ``sample_weight`` has (the batch axis
+        of the first differentiable input)."""
+        arrays = self._named(inputs, named, self.inputs)
+        name = self.differentiable[0]
+        return int(np.shape(arrays[name])[self._batch_axis(name)])
+
+    def sample_mask(self, *inputs, **named):
+        """Which samples count in a mean (a boolean array over the unreduced values), or None
+        when every sample counts. Samples with ``ignore_index`` targets, or ntxent anchors
+        without a positive, do not."""
+        arrays = self._named(inputs, named, self.inputs)
+        prepared = PreparedLoss(self, {n: arrays[n] for n in self.inputs
+                                       if n not in self.differentiable})
+        diff = [arrays[n] for n in self.differentiable]
+        xp, like = A.namespace(*diff, *prepared._fixed.values())
+        bound = prepared._bind(xp, like, prepared._diff_inputs(xp, like, diff))[0]
+        return self._sample_mask(xp, bound)
 
     # ---- export (imports the framework only when called) --------------------------------------
     def to_torch(self, *, reduction="mean"):
         """A ``torch.nn.Module`` whose backward is this loss's analytic gradient (see
         ``losslab.export.to_torch``)."""
-        from ..export import to_torch
+        from ._export import to_torch
 
         return to_torch(self, reduction=reduction)
 
     def as_xgboost_objective(self, *, min_hessian=1e-6):
         """(gradient, hessian) callable for XGBoost, on raw margins (``losslab.export``)."""
-        from ..export import boosting_objective
+        from ._export import boosting_objective
 
         return boosting_objective(self, "xgboost", min_hessian=min_hessian)
 
     def as_lightgbm_objective(self, *, min_hessian=1e-6):
         """(gradient, hessian) callable for LightGBM, on raw margins (``losslab.export``)."""
-        from ..export import boosting_objective
+        from ._export import boosting_objective
 
         return boosting_objective(self, "lightgbm", min_hessian=min_hessian)
 
-    # ---- machinery -----------------------------------------------------------------------------
+    # ---- machinery: the hooks the pipeline calls ------------------------------------------------
     @abc.abstractmethod
-    def _kernel(self, xp, y_true, y_pred, order):
-        """(value, gradient, hessian) of the unreduced loss; see the module docstring."""
+    def _kernel(self, xp, inputs, order):
+        """(value, gradient(s), hessian(s)) of the unreduced loss; see the module docstring."""
 
-    def _convert_y_true(self, xp, y_true, dtype):
-        """Cast y_true for the kernel; losses with integer labels override this."""
-        return xp.astype(y_true, dtype, copy=False)
+    @property
+    def _pair(self) -> bool:
+        """A loss of (y_true, y_pred): derivatives come back as one array, not a tuple."""
+        return tuple(self.inputs) == ("y_true", "y_pred") and self.shape_rule != "multi"
 
-    def _prepare(self, y_true, y_pred):
-        """Convert and validate the inputs; returns (xp, y_true, y_pred)."""
-        xp, like = _namespace(y_pred, y_true)
-        y_pred = _to_namespace(xp, y_pred, like, "y_pred")
-        y_true = _to_namespace(xp, y_true, like, "y_true")
-        dtype = _float_dtype(xp, y_pred)
-        if xp.isdtype(y_pred.dtype, "bool"):
-            raise TypeError("y_pred must hold real numbers, got dtype bool")
-        y_pred = xp.astype(y_pred, dtype, copy=False)
-        if math.prod(y_pred.shape) == 0:
-            raise ValueError(f"y_pred must not be empty, got shape {tuple(y_pred.shape)}")
-        self._check_shapes(y_true, y_pred)
-        if self.check_finite:
-            V.check_finite(xp, y_pred, "y_pred")
-            if not xp.isdtype(y_true.dtype, "integral") and not xp.isdtype(y_true.dtype, "bool"):
-                V.check_finite(xp, y_true, "y_true")
-        y_true = self._convert_y_true(xp, y_true, dtype)
-        V.check_domain(xp, y_true, "y_true", self._y_true_domain(), **self._domain_kwargs(y_pred))
-        V.check_domain(xp, y_pred, "y_pred", self._y_pred_domain())
-        return xp, self._standardise_y_true(xp, y_true), y_pred
+    def _unpack(self, derivatives):
+        return derivatives[0] if self._pair and derivatives is not None else derivatives
 
-    def _standardise_y_true(self, xp, y_true):
-        """Map validated targets to the form the kernel uses (e.g. {0, 1} -> {-1, +1})."""
-        return y_true
+    def _check_has_hessian(self):
+        if self.hessian_kind == "none":
+            raise TypeError(f"{self.name} provides no hessian (info.hessian is 'none'); its "
+                            "gradient is exact")
 
-    def _domain_kwargs(self, y_pred):
-        return {}
+    def _named(self, arrays, named, names):
+        """Inputs given by position (in ``names`` order) and by name, as a dict over ``names``."""
+        what = ", ".join(names) or "none"
+        if len(arrays) > len(names):
+            raise TypeError(f"{self.name} takes {len(names)} input(s) here ({what}), got {len(arrays)}")
+        values = dict(zip(names, arrays))
+        for k, v in named.items():
+            if k not in names:
+                hint = (f"; {k!r} is differentiable: pass it to the prepared loss's methods"
+                        if k in self.inputs else f"; its inputs are {', '.join(self.inputs)}")
+                raise TypeError(f"{self.name} has no input {k!r} here{hint}")
+            if k in values:
+                raise TypeError(f"{self.name} got input {k!r} twice")
+            values[k] = v
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise TypeError(f"{self.name} is missing input(s) {', '.join(missing)}; "
+                            f"its inputs are {', '.join(self.inputs)}")
+        return values
 
-    def _check_shapes(self, y_true, y_pred):
+    def _evaluate(self, inputs, named, sample_weight, reduction, order):
+        arrays = self._named(inputs, named, self.inputs)
+        fixed = {n: arrays[n] for n in self.inputs if n not in self.differentiable}
+        prepared = PreparedLoss(self, fixed, sample_weight, reduction)
+        return prepared.evaluate(tuple(arrays[n] for n in self.differentiable), order)
+
+    def _batch_axis(self, name) -> int:
+        return 0 if self.batch_axes is None else self.batch_axes[self.inputs.index(name)]
+
+    def _check_shapes(self, arrays):
+        """Shapes of the inputs, by ``shape_rule``; losses of several inputs override this."""
+        y_true, y_pred = arrays
         rule = self.shape_rule
         if rule == "same":
             V.check_same_shape(y_true, y_pred, "y_true", "y_pred")
@@ -332,175 +360,43 @@ class Loss(abc.ABC):
                 "y_true must hold one class index per row of y_pred; "
                 f"got y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}")
 
-    def _value_shape(self, y_pred):
+    def _class_index_kwargs(self, arrays) -> dict:
+        """What a ClassIndex domain is checked against: the number of classes (last axis of the
+        first differentiable input) and the ignored index, if any."""
+        first = arrays[self.inputs.index(self.differentiable[0])]
+        return {"n_classes": first.shape[-1], "ignore_index": getattr(self, "ignore_index", None)}
+
+    def _standardise(self, xp, arrays):
+        """Map validated inputs to the form the kernel uses (e.g. labels {0, 1} -> {-1, +1})."""
+        return arrays
+
+    def _value_shape(self, arrays):
+        y_pred = arrays[-1]
         return tuple(y_pred.shape[:1]) if self.reduces_class_axis else tuple(y_pred.shape)
 
-    def _sample_mask(self, xp, y_true):
+    def _sample_mask(self, xp, arrays):
         """Boolean array over the unreduced values: which samples count (None: all)."""
         return None
 
-    def _batch_size(self, inputs) -> int:
-        """Number of samples in a tuple of inputs (the batch axis of the first differentiable)."""
-        name = self.differentiable[0]
-        axis = self._batch_axis(name) if hasattr(self, "_batch_axis") else 0
-        return int(inputs[self.inputs.index(name)].shape[axis])
-
-    def _inputs_mask(self, xp, inputs):
-        """The sample mask from the tuple of inputs (as verification and tests hold them)."""
-        return self._sample_mask(xp, inputs[0])
-
-    def _weights(self, xp, sample_weight, y_pred, value_shape):
-        w = _to_namespace(xp, sample_weight, y_pred, "sample_weight")
-        w = xp.astype(w, y_pred.dtype, copy=False)
-        if tuple(w.shape) != value_shape:
-            if w.ndim == 1 and w.shape[0] == value_shape[0]:
-                w = xp.reshape(w, (value_shape[0],) + (1,) * (len(value_shape) - 1))
-            else:
-                raise ValueError(
-                    "sample_weight must have one weight per sample, shape "
-                    f"({value_shape[0]},), or the shape of the unreduced loss {value_shape}; "
-                    f"got {tuple(w.shape)}")
-        V.check_finite(xp, w, "sample_weight")
-        n_neg = V.count(xp, w < 0)
-        if n_neg:
-            raise ValueError(
-                f"sample_weight must be >= 0; {n_neg} of {math.prod(w.shape)} values are negative")
-        return w
-
-    def _evaluate(self, y_true, y_pred, sample_weight, reduction, order):
-        V.check_reduction(reduction)
-        xp, y_true, y_pred = self._prepare(y_true, y_pred)
-        value_shape = self._value_shape(y_pred)
-        w = None if sample_weight is None else self._weights(xp, sample_weight, y_pred, value_shape)
-        scale = self._scale_for(xp, w, self._sample_mask(xp, y_true), reduction, value_shape,
-                                y_pred.dtype)
-        if scale is _NOTHING_TO_AVERAGE:  # every target ignored: 0, with zero derivatives
-            zero = xp.zeros_like(y_pred)
-            return (xp.sum(zero), zero if order >= 1 else None, zero if order >= 2 else None)
-        if xp is np and y_pred.size >= 2 * BLOCK_ELEMENTS:
-            return self._evaluate_blocked(y_true, y_pred, scale, reduction, order)
-        value, grad, hess = self._run_kernel(xp, y_true, y_pred, order)
-        return self._apply_scale(xp, value, grad, hess, scale, reduction)
-
-    def _evaluate_blocked(self, y_true, y_pred, scale, reduction, order):
-        def run(block, s):
-            v, g, h = self._run_kernel(np, block[0], block[1], order)
-            v, g, h = self._apply_scale(np, v, g, h, s, reduction)
-            return v, (g,), (h,)
-
-        value, grads, hess = _blocked(run, (y_true, y_pred), (y_pred,), scale, reduction,
-                                      self._value_shape(y_pred), order)
-        return value, grads[0], hess[0]
-
-    def _run_kernel(self, xp, y_true, y_pred, order):
-        """Call the kernel; losses over a class axis get class-major (C, N) arrays and return
-        class-major derivatives, which are put back in the caller's (N, C) layout here."""
-        if self.shape_rule not in ("class_index", "rows"):
-            return self._kernel(xp, y_true, y_pred, order)
-        y_true = _transpose(xp, y_true) if y_true.ndim == 2 else y_true
-        value, grad, hess = self._kernel(xp, y_true, _transpose(xp, y_pred), order)
-        return value, _transpose(xp, grad), _transpose(xp, hess)
-
-    def _scale_for(self, xp, w, mask, reduction, value_shape, dtype):
-        """What multiplies each unreduced value: None (1), a float, or an array broadcastable to
-        the unreduced values; or _NOTHING_TO_AVERAGE for a mean over no samples."""
-        user_weights = w is not None
-        if mask is not None:
-            m = xp.astype(mask, dtype)
-            w = m if w is None else w * m
-        if reduction != "mean":
-            return w  # "sum" and "none": the weights themselves (may be None)
-        if w is None:
-            return 1.0 / math.prod(value_shape)
-        total = float(xp.sum(w * xp.ones(value_shape, dtype=dtype)))
-        if total == 0.0:
-            if user_weights and mask is None:
-                raise ValueError("sample_weight must have a positive sum for reduction='mean', got 0")
-            return _NOTHING_TO_AVERAGE
-        return w / total
-
-    def _apply_scale(self, xp, value, grad, hess, scale, reduction):
-        """The reduction: scale the unreduced values and their derivatives, sum unless "none"."""
-        value = _reduce_value(xp, value, scale, reduction)
-        if scale is not None:
-            grad_ndim = (grad if grad is not None else hess if hess is not None else value).ndim
-            s = scale
-            if not isinstance(s, float) and s.ndim < grad_ndim:
-                s = self._expand_scale(xp, s, grad_ndim)
-            grad = None if grad is None else _scale(xp, grad, s)
-            hess = None if hess is None else _scale(xp, hess, s)
-        return value, grad, hess
-
-    def _expand_scale(self, xp, s, ndim):
-        """Give a per-sample (or per-value) scale the derivatives' number of axes: the axes the
-        loss reduced are appended (losses that reduce other axes override this)."""
-        return xp.reshape(s, tuple(s.shape) + (1,) * (ndim - s.ndim))
-
-
-_NOTHING_TO_AVERAGE = object()
-
-
-def _reduce_value(xp, value, scale, reduction):
-    """Unreduced values times scale (None: 1; a float; or an array), summed unless "none"."""
-    if reduction == "none":
-        return value if scale is None else value * scale
-    if scale is None:
-        return xp.sum(value)
-    if isinstance(scale, float):
-        return xp.sum(value) * scale
-    return xp.sum(value * scale)
-
-def _blocked(run, inputs, outputs_like, scale, reduction, value_shape, order):
-    """The NumPy path for large inputs: ``run(block_inputs, block_scale)`` evaluates rows lo:hi
-    (kernel and scaling) and returns (value, grads, hessians), the derivatives as tuples shaped
-    like ``outputs_like``; they are written into preallocated outputs. Temporaries then stay small
-    (in cache, and in the heap): one pass over 10**6 elements with whole-array temporaries
-    allocates and page-faults a fresh 8 MB for each intermediate, which costs more than the
-    arithmetic. The result equals the one-block result up to the order of the final summation.
-    """
-    like = outputs_like[0]
-    n = like.shape[0]
-    rows = max(1, BLOCK_ELEMENTS // max(1, like.size // n))
-    grads = tuple(np.empty_like(a) for a in outputs_like) if order >= 1 else None
-    hess = tuple(np.empty_like(a) for a in outputs_like) if order >= 2 else None
-    values = np.empty(value_shape, dtype=like.dtype) if reduction == "none" else None
-    total = 0.0
-    per_row = isinstance(scale, np.ndarray) and scale.ndim and scale.shape[0] == n
-    for lo in range(0, n, rows):
-        hi = min(n, lo + rows)
-        v, g, h = run([a[lo:hi] for a in inputs], scale[lo:hi] if per_row else scale)
-        for out, part in ((grads, g), (hess, h)):
-            if out is not None:
-                for o, p_ in zip(out, part):
-                    o[lo:hi] = p_
-        if values is not None:
-            values[lo:hi] = v
+    def _run_kernel(self, xp, arrays, order):
+        """Call the kernel, derivatives as tuples; losses over a class axis get class-major (C, N)
+        arrays and return class-major derivatives, put back in the caller's (N, C) layout here."""
+        if self.shape_rule in ("class_index", "rows"):
+            y_true, y_pred = arrays
+            y_true = A.transpose(xp, y_true) if y_true.ndim == 2 else y_true
+            value, grad, hess = self._kernel(xp, (y_true, A.transpose(xp, y_pred)), order)
+            grad, hess = A.transpose(xp, grad), A.transpose(xp, hess)
         else:
-            total += float(v)
-    value = values if values is not None else like.dtype.type(total)
-    return value, grads if grads is not None else (None,), hess if hess is not None else (None,)
+            value, grad, hess = self._kernel(xp, arrays, order)
+        return value, _as_tuple(grad), _as_tuple(hess)
+
+    def _expand_scale(self, xp, s, name, ndim):
+        """Give a per-sample (or per-value) scale the derivative's number of axes: the batch axis
+        goes where the input has it and the axes the loss reduced are appended (losses that
+        reduce other axes override this)."""
+        b = self._batch_axis(name)
+        return xp.reshape(s, (1,) * b + tuple(s.shape) + (1,) * (ndim - b - s.ndim))
 
 
-# Rows are processed in blocks of about this many elements on the NumPy path (512 KiB of
-# float64 per temporary: they stay in cache). Measured on 10**6 elements, 2**15 to 2**17 were
-# within 10% of each other; whole-array temporaries (no blocks) were 2.5x slower.
-BLOCK_ELEMENTS = 1 << 16
-
-
-def _transpose(xp, a):
-    """Swap the two axes; contiguous on NumPy, so that the kernel's loops run long."""
-    if a is None:
-        return None
-    if xp is np:
-        return np.ascontiguousarray(a.T)
-    return xp.permute_dims(a, (1, 0))
-
-
-def _scale(xp, a, s):
-    """a * s, in place on the NumPy fast path (kernels return fresh arrays)."""
-    if xp is np and isinstance(a, np.ndarray) and a.flags.writeable and (
-            isinstance(s, float) or np.broadcast_shapes(s.shape, a.shape) == a.shape):
-        np.multiply(a, s, out=a)
-        return a
-    return a * s
-
+def _as_tuple(d):
+    return d if d is None or isinstance(d, tuple) else (d,)

@@ -122,3 +122,37 @@ def one_minus_softmax(xp, x):
     _, e, is_max, rest = softmax_parts(xp, x)
     total = 1.0 + rest
     return xp.where(is_max > 0, rest / total, 1.0 - e / total)
+
+
+# ---- sample-major helpers for the layers above (models, estimators, metrics) -------------------
+
+
+def softmax(xp, x, axis=-1):
+    """softmax over ``axis`` (the classes; the last by default), stable for any finite logits."""
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def sigmoid(xp, x):
+    """1 / (1 + exp(-x)), stable at both ends (see ``sigmoid_pair``)."""
+    return sigmoid_pair(xp, x)[0]
+
+
+# ---- finite differences (the one stencil: the verification's oracle and custom losses' fallback)
+
+FD_STEP = 1e-4  # relative step: h = FD_STEP max(1, |x|)
+
+
+def fd_step(x, rel=FD_STEP):
+    """The step of the stencil at x: rel max(1, |x|). With 1e-4 in float64, truncation O(h^4) is
+    ~1e-16 and round-off O(eps / h) ~1e-12 relative: about 1e-10 of the derivative's scale. A
+    stencil applied to a stencil (a hessian without any analytic derivative) has round-off
+    O(eps / h^2) and wants rel = 1e-3."""
+    return rel * np.maximum(1.0, np.abs(x))
+
+
+def stencil(f, x, h):
+    """Numerator of the 4-point central difference, f'(x) ~ stencil(f, x, h) / (12 h):
+    f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h). ``h`` may be 0 where x is not moved."""
+    vals = [np.asarray(f(x + s * h), dtype=np.float64) for s in (-2, -1, 1, 2)]
+    return vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]

@@ -1,12 +1,17 @@
 """The registry: the single source of truth for which losses exist.
 
 The command line, the verification table, the README's catalogue and every generic test read it.
-A loss joins all of them by being decorated with ``@register``.
+A loss joins all of them by being decorated with ``@register``; the class carries everything
+the registry entry needs, the verification's settings and oracle name included
+(``verify_settings``, ``torch_reference``). ``import losslab`` imports ``losslab.losses``, which
+registers the whole catalogue.
 """
 
 from __future__ import annotations
 
 import difflib
+
+from ._base import Loss
 
 _LOSSES: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -27,26 +32,18 @@ def register(cls):
     return cls
 
 
-def _ensure_loaded() -> None:
-    if not _LOSSES:
-        from .. import losses  # noqa: F401  (importing registers every loss)
-
-
 def names() -> list[str]:
     """Canonical names of every registered loss, sorted."""
-    _ensure_loaded()
     return sorted(_LOSSES)
 
 
 def aliases() -> dict[str, str]:
     """Alias -> canonical name."""
-    _ensure_loaded()
     return dict(sorted(_ALIASES.items()))
 
 
 def loss_class(name: str) -> type:
     """The class registered under ``name`` (or an alias of it)."""
-    _ensure_loaded()
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     key = _key(name)
@@ -65,8 +62,6 @@ def get(name, **params):
     A Loss instance passes through unchanged (with no keywords), so that functions can accept
     either a name or a loss.
     """
-    from ._base import Loss
-
     if isinstance(name, Loss):
         if params:
             raise TypeError("hyperparameters can only be given with a loss name, not a Loss instance")

@@ -216,3 +216,92 @@ def check_same_shape(a, b, name_a: str, name_b: str):
 
 def check_reduction(reduction) -> str:
     return check_choice(reduction, "reduction", ("mean", "sum", "none"))
+
+
+def check_integers(xp, a, name: str, kind: str = "integers"):
+    """Integer inputs (class indices, labels, lengths) as int64; whole-number floats are accepted,
+    booleans are not (a truth value is not a class index)."""
+    if xp.isdtype(a.dtype, "integral"):
+        return xp.astype(a, xp.int64)
+    if xp.isdtype(a.dtype, "bool"):
+        raise TypeError(f"{name} must hold {kind}, got dtype bool")
+    n_bad = count(xp, a != xp.round(a))
+    if n_bad:
+        raise ValueError(f"{name} must hold {kind}; {n_bad} of {math.prod(a.shape)} values are not "
+                         "whole numbers")
+    return xp.astype(a, xp.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# Data tables: features X, targets y, per-sample weights (models, training, estimators, advisor)
+# --------------------------------------------------------------------------------------------
+
+
+def _finite_message(name: str, n_bad: int, size: int) -> str:
+    return f"{name} must be finite; {n_bad} of {size} values are NaN or infinite"
+
+
+def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
+    """A feature table as float64 of shape (n_samples, n_features): numeric, non-empty, finite.
+    A 1-D array is one feature when ``n_features`` is 1."""
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if X.ndim == 1 and n_features == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"{name} must have shape (n_samples, n_features), got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one sample, got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
+    X = X.astype(np.float64, copy=False)
+    if not math.isfinite(float(np.sum(X))):
+        bad = int(np.count_nonzero(~np.isfinite(X)))
+        if bad:
+            raise ValueError(_finite_message(name, bad, X.size))
+    return X
+
+
+def check_y(y, n_samples: int, name: str = "y", *, x_name: str = "X") -> np.ndarray:
+    """Targets with one entry per sample: numeric (labels encoded as numbers), finite."""
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} holds non-numeric values (dtype {arr.dtype}): encode class labels "
+                        "as 0, ..., k - 1 (LossClassifier does this)")
+    if arr.ndim == 0 or arr.shape[0] != n_samples:
+        got = "a scalar" if arr.ndim == 0 else f"{arr.shape[0]}"
+        raise ValueError(f"{x_name} and {name} must have the same number of samples: {x_name} has "
+                         f"{n_samples}, {name} has {got}")
+    if arr.dtype.kind == "f" and not math.isfinite(float(np.sum(arr))):
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if bad:
+            raise ValueError(_finite_message(name, bad, arr.size))
+    return arr
+
+
+def check_sample_weight(w, n_samples: int, name: str = "sample_weight"):
+    """One finite, non-negative weight per sample, not all zero (None passes through)."""
+    if w is None:
+        return None
+    if isinstance(w, np.ndarray) and w.dtype == bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype bool")
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},), one weight per sample, got "
+                         f"{w.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(w)))
+    if bad:
+        raise ValueError(_finite_message(name, bad, n_samples))
+    bad = int(np.count_nonzero(w < 0))
+    if bad:
+        raise ValueError(f"{name} must be >= 0; {bad} of {n_samples} values are negative")
+    if not np.any(w > 0):
+        raise ValueError(f"{name} must have a positive sum; all {n_samples} weights are 0")
+    return w

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 from ._table import TableError, check_arrays, check_target
 
 __all__ = ["Advice", "advise", "inspect_target", "decision_guide"]

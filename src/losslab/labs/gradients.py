@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core._registry import get
+from .._core import get
 from ._result import LabResult
 
 ERRORS = tuple(float(e) for e in np.arange(-3.0, 3.5, 0.5))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optim
-from .._core._registry import get
+from .._core import get
 from ..models import Logistic
 from ..training import train
 from ._result import LabResult

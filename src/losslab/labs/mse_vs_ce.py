@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optim
-from .._core._math import sigmoid_pair
-from .._core._registry import get
+from .._core import numerics as N
+from .._core import get
 from ..models import Logistic
 from ..training import train
 from ._result import LabResult
@@ -30,7 +30,7 @@ EPOCHS, LR = 400, 1.0
 def logit_gradients(z):
     """d loss / d z for a positive label: (MSE through the sigmoid, BCE on the logit)."""
     z = np.asarray(z, dtype=np.float64)
-    p, q = sigmoid_pair(np, z)
+    p, q = N.sigmoid_pair(np, z)
     ones = np.ones_like(z)
     g_mse = get("mse").gradient(ones, p, reduction="none") * p * q
     g_bce = get("bce", from_logits=True).gradient(ones, z, reduction="none")
@@ -41,7 +41,7 @@ def run(seed: int = 0) -> LabResult:
     from sklearn.datasets import make_blobs
 
     g_mse, g_bce = logit_gradients(LOGITS)
-    table = [{"logit": z, "p": float(sigmoid_pair(np, np.float64(z))[0]),
+    table = [{"logit": z, "p": float(N.sigmoid_pair(np, np.float64(z))[0]),
               "grad_sigmoid_mse": float(a), "grad_sigmoid_bce": float(b),
               "ratio_bce_to_mse": float(b / a)} for z, a, b in zip(LOGITS, g_mse, g_bce)]
     X, y = make_blobs(400, centers=[(-1.5, -1.5), (1.5, 1.5)], cluster_std=1.0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optim
-from .._core._registry import get
+from .._core import get
 from ..models import Linear
 from ._result import LabResult
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 
 __all__ = ["CriticalPoint", "classify", "find_critical_points", "model_hvp", "model_hessian",
            "hessian_extremes", "hutchinson_trace", "spectral_density", "slice_curvature"]
@@ -116,7 +116,7 @@ def model_hessian(model, loss, X, y, *, theta=None, sample_weight=None):
     """The full Hessian of a small model's cost. Exact for a one-output linear model with a
     loss whose hessian is exact and no output head (H = A^T diag(s h) A, A = [X, 1]); otherwise
     the central differences of ``model_hvp`` on each unit vector, symmetrised."""
-    from ..models._models import Linear, head_for
+    from ..models import Linear, head_for
 
     theta = model.ravel() if theta is None else np.asarray(theta, dtype=np.float64)
     if (isinstance(model, Linear) and model.n_outputs == 1 and loss.info.hessian == "exact"

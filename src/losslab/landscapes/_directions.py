@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 
 __all__ = ["Plane", "axes", "gaussian", "filter_normalized", "interpolation", "pca"]
 

@@ -32,11 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._registry import get as get_loss
-from ..models._models import MLP, Linear, Model, _apply_head, _check_X, head_for
-from ..training._train import _check_weight, _check_y, check_targets
+from .._core import validation as V
+from ..models import MLP, Linear, Model, apply_head, head_for
+from ..training import check_data, resolve_loss
 from ._directions import Plane
 from ._store import ChunkStore
 
@@ -100,6 +98,13 @@ class Landscape:
         self._check_complete()
         return _plot.to_html(self, path, **kwargs)
 
+    def plotly_figure(self, **kwargs):
+        """The interactive view as a Plotly ``Figure`` (what ``to_html`` writes)."""
+        from . import _plot
+
+        self._check_complete()
+        return _plot.plotly_figure(self, **kwargs)
+
     def to_dict(self) -> dict:
         return {"alpha": self.alpha.tolist(), "beta": None if self.beta is None else self.beta.tolist(),
                 "values": np.where(np.isfinite(self.values), self.values, np.nan).tolist(),
@@ -112,10 +117,10 @@ class Landscape:
 class _Data:
     """The data and loss of a landscape, and the loss's value for many grid points at once.
 
-    Costs are computed by the loss's own kernel (its value-only path) on the validated targets,
-    in calls of about 2^16 elements (several grid points per call for small data), reduced with
-    the loss's own "mean" weights; outputs are checked for finiteness and for the loss's domain
-    on every call, as ``loss(...)`` would.
+    Costs come from the loss prepared once on the targets (``loss.prepare(y, sample_weight=w)``):
+    its ``values`` evaluates a stack of grid points' outputs with the loss's own kernel, in calls
+    of about 2^16 elements, reduced with the loss's own "mean" weights, with the outputs checked
+    for finiteness and for the loss's domain on every call, as ``loss(...)`` would.
     """
 
     BLOCK = 2 ** 16
@@ -124,56 +129,29 @@ class _Data:
         self.model, self.loss, self.X, self.y, self.w = model, loss, X, y, w
         self.k = model.n_outputs
         self.head = head_for(loss, self.k, model.output)
-        self.head = "identity" if self.head == "auto" else self.head
-        self._tiled = {}
+
+    def output(self, z):
+        """What the loss sees from pre-head outputs z (n, k): the head, then (n,) for k = 1."""
+        out = apply_head(self.head, z)
+        return out[:, 0] if self.k == 1 else out
 
     def prepare(self, out0):
-        """Validate the targets against the outputs at the centre and fix the "mean" weights
-        (1 / count, or weights / their sum, with ignored targets at 0: the loss's own rule)."""
-        loss = self.loss
-        xp, yt, yp = loss._prepare(self.y, out0)
-        self.y_kernel = yt
-        vshape = loss._value_shape(yp)
-        w = None if self.w is None else loss._weights(xp, self.w, yp, vshape)
-        scale = loss._scale_for(xp, w, loss._sample_mask(xp, yt), "mean", vshape, yp.dtype)
-        if not isinstance(scale, (float, np.ndarray)):
+        """Prepare the loss on the targets, checked against the outputs at the centre."""
+        self.prepared = self.loss.prepare(self.y, sample_weight=self.w, reduction="mean")
+        self.coefficients = np.asarray(self.prepared.coefficients(out0))
+        if not np.any(self.coefficients):
             raise ValueError("every target is ignored: the cost is 0 everywhere")
-        self.scale = scale if isinstance(scale, float) else \
-            np.ascontiguousarray(np.broadcast_to(scale, vshape)).ravel()
-        self.out_shape = tuple(yp.shape)
-        self.per_call = max(1, self.BLOCK // max(1, yp.size))
-        self.domain = loss._y_pred_domain()
-
-    def _targets(self, g):
-        if g not in self._tiled:
-            yk = self.y_kernel
-            self._tiled[g] = yk if g == 1 else np.concatenate([yk] * g, axis=0)
-        return self._tiled[g]
+        self.per_call = max(1, self.BLOCK // max(1, out0.size))
 
     def cost_from_z(self, z):
         """Costs of G pre-head outputs z (G, n, k), each equal to ``loss(y, out, w, "mean")``."""
-        from .._core import _validation as V_
-
         G, n = z.shape[0], z.shape[1]
-        bad = 0 if np.isfinite(np.sum(z)) else int(np.count_nonzero(~np.isfinite(z)))
-        if bad:
+        if not np.isfinite(np.sum(z)):
+            bad = int(np.count_nonzero(~np.isfinite(z)))
             raise ValueError(f"the model's output overflows at some grid points ({bad} values "
                              "are not finite): use a smaller grid range")
-        out = _apply_head(self.head, z.reshape(G * n, self.k)).reshape(G, n, self.k)
-        if self.k == 1:
-            out = out[:, :, 0]
-        costs = np.empty(G)
-        for lo in range(0, G, self.per_call):
-            blk = out[lo:lo + self.per_call]
-            g = blk.shape[0]
-            flat = blk.reshape((g * n,) + self.out_shape[1:])
-            if self.domain is not None:
-                V_.check_domain(np, flat, "y_pred", self.domain)
-            vals = self.loss._run_kernel(np, self._targets(g), flat, 0)[0]
-            vals = np.asarray(vals, dtype=np.float64).reshape(g, -1)
-            costs[lo:lo + g] = vals.sum(axis=1) * self.scale if isinstance(self.scale, float) \
-                else vals @ self.scale
-        return costs
+        out = apply_head(self.head, z.reshape(G * n, self.k)).reshape(G, n, self.k)
+        return self.prepared.values(out[:, :, 0] if self.k == 1 else out)
 
 
 class _Generic:
@@ -200,7 +178,6 @@ class _Projected:
     def __init__(self, data: _Data, plane: Plane):
         self.d, self.plane = data, plane
         m, X = data.model, data.X
-        lin = lambda v: m._forward(m.unravel(v), X)[0]  # noqa: E731  f is linear in (W, b)
         vecs = [m.unravel(v) for v in (plane.center, plane.d1) +
                 ((plane.d2,) if plane.d2 is not None else ())]
         k = m.n_outputs
@@ -208,7 +185,7 @@ class _Projected:
         P = X @ np.concatenate([v["W"] for v in vecs], axis=1)
         outs = [P[:, i * k:(i + 1) * k] + v["b"] for i, v in enumerate(vecs)]
         self.p0, self.p = outs[0], outs[1:]
-        data.prepare(m._shape_out(_apply_head(data.head, self.p0)))
+        data.prepare(data.output(self.p0))
 
     def bytes_per_point(self):
         return 8 * self.p0.size * 6
@@ -251,13 +228,15 @@ class _ExactQuadratic:
         n, d = X.shape
         k = m.n_outputs
         data.prepare(data.y)  # validates y and fixes the weights (MSE: any real output)
+        coef = data.coefficients.reshape(n, -1)  # each value's weight in the mean
         vecs = [m.unravel(v) if v is not None else None
                 for v in (plane.center, plane.d1, plane.d2)]
         # One blocked pass (rows of 8192: the temporaries stay in cache and are reused instead
         # of fresh, page-faulting arrays of n values): the centre's residuals r0, S00 = s r0'r0,
         # g = A' (s r0) and G = A' diag(s) A with A = [X, 1].
-        sc = data.scale
-        s = None if isinstance(sc, float) else sc.reshape(n, -1)[:, 0]  # per-sample weights
+        uniform = bool(np.all(coef == coef.flat[0]))
+        sc = float(coef.flat[0]) if uniform else None
+        s = None if uniform else coef[:, 0]  # per-sample weights
         Y = data.y.reshape(n, k)
         Wc, bc = vecs[0]["W"], vecs[0]["b"]
         s00, g, G = 0.0, np.zeros((d + 1, k)), np.zeros((d + 1, d + 1))
@@ -333,8 +312,7 @@ class _FirstLayer:
         n = X.shape[0]
         self.bufs = [np.empty((w, n)) for w in m.hidden]
         self.tmp = [np.empty((w, n)) for w in m.hidden]
-        out0 = m._forward(self.vecs[0], X)[0]
-        data.prepare(m._shape_out(_apply_head(data.head, out0)))
+        data.prepare(m.forward(X, self.vecs[0], loss=data.loss, check_input=False))
 
     def bytes_per_point(self):
         return 8 * self.d.X.shape[0] * self.d.model.n_outputs * 4
@@ -364,11 +342,11 @@ class _FirstLayer:
             h += self._param("b0", a, b)[:, None]
         self._act(h)
         for i in range(1, len(m.hidden)):
-            nxt = self.tmp[i] if m._skip(i) else self.bufs[i]
+            nxt = self.tmp[i] if m.has_skip(i) else self.bufs[i]
             np.matmul(self._param(f"W{i}", a, b).T, h, out=nxt)
             nxt += self._param(f"b{i}", a, b)[:, None]
             self._act(nxt)
-            if m._skip(i):
+            if m.has_skip(i):
                 np.add(h, nxt, out=self.bufs[i])
             h = self.bufs[i]
         return (self._param("W_out", a, b).T @ h + self._param("b_out", a, b)[:, None]).T
@@ -450,13 +428,8 @@ def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sampl
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a losslab model, got {type(model).__name__}")
-    loss = get_loss(loss) if isinstance(loss, str) else loss
-    if not isinstance(loss, Loss):
-        raise TypeError(f"loss must be a loss name or a losslab Loss, got {type(loss).__name__}")
-    X = _check_X(X, model.n_features)
-    y = _check_y(y, X.shape[0])
-    w = _check_weight(sample_weight, X.shape[0])
-    check_targets(model, loss, y)
+    loss = resolve_loss(loss)
+    X, y, w = check_data(model, loss, X, y, sample_weight)
     if not isinstance(plane, Plane):
         raise TypeError("plane must be a losslab.landscapes Plane (axes, gaussian, "
                         "filter_normalized, interpolation, pca)")

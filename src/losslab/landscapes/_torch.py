@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 from ._directions import Plane, _normalize_filters
 from ._evaluate import Landscape, _check_coords, _run_grid
 

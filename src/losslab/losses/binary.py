@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import _math as M
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._registry import register
+from .._core import Loss, register, numerics as M, validation as V
+
 
 _PROBABILITY = V.Interval(0.0, 1.0, note="probabilities; pass from_logits=True for logits")
 
@@ -84,6 +82,13 @@ class BCE(_ProbabilityLoss):
     """
 
     name = "bce"
+    verify_settings = ({},
+                       {"from_logits": True},
+                       {"pos_weight": 3.0},
+                       {"from_logits": True, "pos_weight": 0.5},
+                       {"label_smoothing": 0.1},
+                       {"from_logits": True, "label_smoothing": 0.2, "pos_weight": 2.0})
+    torch_reference = "F.binary_cross_entropy(_with_logits)"
     aliases = ("binary_cross_entropy", "log_loss", "binary_crossentropy")
     summary = "Binary cross-entropy: the Bernoulli negative log-likelihood."
     formula = "-(pw y log p + (1 - y) log(1 - p))"
@@ -96,7 +101,6 @@ class BCE(_ProbabilityLoss):
     convention = ("torch binary_cross_entropy / _with_logits(pos_weight); label smoothing "
                   "y(1-s)+s/2 as Keras; eps=None clips at machine epsilon")
     references = ("Cox, The regression analysis of binary sequences, JRSS B 20 (1958)",)
-    torch_reference = "torch.nn.functional.binary_cross_entropy(_with_logits)"
 
     def __init__(self, *, from_logits=False, pos_weight=None, label_smoothing=0.0, eps=None,
                  check_finite=True):
@@ -109,13 +113,14 @@ class BCE(_ProbabilityLoss):
     def _y_true_domain(self):
         return V.Interval(0.0, 1.0, note="labels or soft labels")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y_true = rng.integers(0, 2, size=n).astype(float)
         soft = rng.random(n) < 0.25
         y_true[soft] = rng.random(int(soft.sum()))
         return y_true, self._random_probabilities(rng, n)
 
-    def _kernel(self, xp, y, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y, y_pred = inputs
         s = self.label_smoothing
         if s:
             y = y * (1.0 - s) + 0.5 * s
@@ -178,6 +183,13 @@ class Focal(_ProbabilityLoss):
     """
 
     name = "focal"
+    verify_settings = ({},
+                       {"from_logits": True},
+                       {"gamma": 0.5, "alpha": None},
+                       {"gamma": 0.5, "from_logits": True},
+                       {"gamma": 0.0, "alpha": 0.75},
+                       {"gamma": 5.0})
+    torch_reference = "formula (torchvision / Lin et al.)"
     aliases = ("sigmoid_focal", "binary_focal")
     summary = "Cross-entropy scaled by (1 - p_t)^gamma: easy, confident examples count less."
     formula = "-alpha_t (1 - p_t)^gamma log(p_t)"
@@ -191,7 +203,6 @@ class Focal(_ProbabilityLoss):
                   "alpha=None disables alpha (torchvision uses alpha < 0)")
     references = ("Lin, Goyal, Girshick, He, Dollar, Focal Loss for Dense Object Detection, "
                   "ICCV 2017, arXiv:1708.02002",)
-    torch_reference = "torchvision.ops.sigmoid_focal_loss (formula, torch autograd)"
 
     def __init__(self, *, gamma=2.0, alpha=0.25, from_logits=False, eps=None, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -203,10 +214,11 @@ class Focal(_ProbabilityLoss):
     def _y_true_domain(self):
         return V.LabelSet((0, 1), note="binary labels")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         return rng.integers(0, 2, size=n).astype(float), self._random_probabilities(rng, n)
 
-    def _kernel(self, xp, y, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y, y_pred = inputs
         g = self.gamma
         sign = 2.0 * y - 1.0
         a = 1.0 if self.alpha is None else (1.0 - self.alpha) + (2.0 * self.alpha - 1.0) * y
@@ -251,7 +263,12 @@ class _Margin(Loss):
     def _y_true_domain(self):
         return V.LabelSet((-1, 0, 1), shown="{-1, +1} or {0, 1}", note="{0, 1} is mapped to {-1, +1}")
 
-    def _standardise_y_true(self, xp, y):
+    def _standardise(self, xp, arrays):
+        y, y_pred = arrays
+        return [self._pm1(xp, y), y_pred]
+
+    @staticmethod
+    def _pm1(xp, y):
         n_zero = V.count(xp, y == 0)
         if n_zero:
             n_neg = V.count(xp, y == -1)
@@ -262,7 +279,7 @@ class _Margin(Loss):
             return 2.0 * y - 1.0
         return y
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = rng.choice([-1.0, 1.0], size=n)
         m = rng.uniform(-2.0, 3.0, size=n)
         m[abs(m - 1.0) < 0.05] += 0.1  # keep away from the kink at margin 1
@@ -275,6 +292,8 @@ class Hinge(_Margin):
     (the subgradient 0 is used at margin exactly 1, as torch's relu); hessian 0."""
 
     name = "hinge"
+    verify_settings = ({},)
+    torch_reference = "formula clamp(1 - y f, 0)"
     summary = "The SVM loss: zero once a point is on the right side with margin 1."
     formula = "max(0, 1 - y y_pred)"
     formula_latex = r"\max(0, 1 - y\hat y)"
@@ -288,7 +307,8 @@ class Hinge(_Margin):
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
 
-    def _kernel(self, xp, y, f, order):
+    def _kernel(self, xp, inputs, order):
+        y, f = inputs
         m = 1.0 - y * f
         value = xp.maximum(m, 0.0)
         grad = -y * xp.astype(m > 0, f.dtype) if order >= 1 else None
@@ -302,6 +322,8 @@ class SquaredHinge(_Margin):
     hessian 2 where the margin is below 1 (0 at and beyond it)."""
 
     name = "squared_hinge"
+    verify_settings = ({},)
+    torch_reference = "formula clamp(1 - y f, 0)^2"
     summary = "Squared SVM loss: differentiable, penalises violations quadratically."
     formula = "max(0, 1 - y y_pred)^2"
     formula_latex = r"\max(0, 1 - y\hat y)^2"
@@ -315,7 +337,8 @@ class SquaredHinge(_Margin):
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
 
-    def _kernel(self, xp, y, f, order):
+    def _kernel(self, xp, inputs, order):
+        y, f = inputs
         m = xp.maximum(1.0 - y * f, 0.0)
         value = m * m
         grad = -2.0 * y * m if order >= 1 else None
@@ -329,6 +352,8 @@ class Exponential(_Margin):
     ``exp(-y y_pred)``."""
 
     name = "exponential"
+    verify_settings = ({},)
+    torch_reference = "formula exp(-y f)"
     summary = "AdaBoost's loss: exponentially large for confident mistakes."
     formula = "exp(-y y_pred)"
     formula_latex = r"e^{-y\hat y}"
@@ -343,11 +368,12 @@ class Exponential(_Margin):
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = rng.choice([-1.0, 1.0], size=n)
         return y, y * rng.uniform(-2.0, 3.0, size=n)
 
-    def _kernel(self, xp, y, f, order):
+    def _kernel(self, xp, inputs, order):
+        y, f = inputs
         value = xp.exp(-y * f)
         grad = -y * value if order >= 1 else None
         hess = value + 0.0 if order >= 2 else None
@@ -361,6 +387,8 @@ class Logistic(_Margin):
     labels; torch ``soft_margin_loss``."""
 
     name = "logistic"
+    verify_settings = ({},)
+    torch_reference = "F.soft_margin_loss"
     aliases = ("soft_margin",)
     summary = "Logistic regression's loss in margin form (BCE with logits, labels in {-1, +1})."
     formula = "log(1 + exp(-y y_pred))"
@@ -371,16 +399,16 @@ class Logistic(_Margin):
     noise_model = "Bernoulli (logit link)"
     convention = "torch soft_margin_loss"
     references = ("Cox (1958); Friedman, Hastie, Tibshirani (2000)",)
-    torch_reference = "torch.nn.functional.soft_margin_loss"
 
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = rng.choice([-1.0, 1.0], size=n)
         return y, y * rng.uniform(-4.0, 4.0, size=n)
 
-    def _kernel(self, xp, y, f, order):
+    def _kernel(self, xp, inputs, order):
+        y, f = inputs
         m = y * f
         _, value, s_pos, s_neg = M.logistic_parts(xp, m)  # softplus(-m) and the sigmoids
         grad = hess = None

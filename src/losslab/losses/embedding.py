@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import _math as M
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._multi import MultiInputLoss
-from .._core._registry import register
+from .._core import Loss, MultiInputLoss, register, numerics as M, validation as V
+
 
 _PM1 = V.LabelSet((-1, 1), shown="{-1, +1}", note="+1 similar, -1 dissimilar")
 _01 = V.LabelSet((0, 1), note="1 similar, 0 dissimilar")
@@ -37,6 +34,8 @@ class CosineDistance(Loss):
     """
 
     name = "cosine_distance"
+    verify_settings = ({},)
+    torch_reference = "formula (optax)"
     aliases = ("cosine",)
     task = "embedding"
     shape_rule = "rows"
@@ -56,10 +55,11 @@ class CosineDistance(Loss):
         super().__init__(check_finite=check_finite)
         self.eps = V.check_scalar(eps, "eps", gt=0)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         return rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
 
-    def _kernel(self, xp, y, p, order):
+    def _kernel(self, xp, inputs, order):
+        y, p = inputs
         # class-major: vectors along axis 0, samples along axis 1
         eps = self.eps
         u = y / xp.maximum(xp.sqrt(xp.sum(y * y, axis=0, keepdims=True)), eps)
@@ -102,7 +102,7 @@ class _Pair(MultiInputLoss):
     inputs = ("x1", "x2", "y")
     differentiable = ("x1", "x2")
 
-    def _check_shapes_multi(self, arrays):
+    def _check_shapes(self, arrays):
         x1, x2, y = arrays
         V.check_same_shape(x1, x2, "x1", "x2")
         if x1.ndim != 2:
@@ -120,6 +120,8 @@ class CosineEmbedding(_Pair):
     """
 
     name = "cosine_embedding"
+    verify_settings = ({}, {"margin": 0.3}, {"margin": -0.2})
+    torch_reference = "F.cosine_embedding_loss"
     summary = "Pull similar pairs to cosine 1, push dissimilar pairs below a cosine margin."
     formula = "1 - cos(x1, x2) if y = 1; max(0, cos(x1, x2) - margin) if y = -1"
     formula_latex = r"\begin{cases}1-\cos(x_1,x_2) & y=1\\ \max(0,\cos(x_1,x_2)-m) & y=-1\end{cases}"
@@ -131,7 +133,6 @@ class CosineEmbedding(_Pair):
     outlier_sensitivity = "low: bounded"
     convention = "torch cosine_embedding_loss (eps 1e-12 inside the norms)"
     references = ("PyTorch documentation, CosineEmbeddingLoss",)
-    torch_reference = "torch.nn.functional.cosine_embedding_loss"
     EPS = 1e-12
 
     def __init__(self, *, margin=0.0, check_finite=True):
@@ -141,13 +142,13 @@ class CosineEmbedding(_Pair):
     def _input_domains(self):
         return {"y": _PM1}
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         x1, x2 = rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
         y = rng.choice([-1.0, 1.0], size=n)
         return x1, x2, y
 
-    def _kernel(self, xp, arrays, order):
-        x1, x2, y = arrays
+    def _kernel(self, xp, inputs, order):
+        x1, x2, y = inputs
         terms = _cosine_terms(xp, x1, x2, self.EPS, order)
         c = terms[0]
         pos = xp.astype(y == 1, x1.dtype)
@@ -169,6 +170,8 @@ class Contrastive(_Pair):
     """
 
     name = "contrastive"
+    verify_settings = ({}, {"margin": 2.0})
+    torch_reference = "formula (Hadsell et al.)"
     aliases = ("contrastive_loss",)
     summary = "Pull similar pairs together, push dissimilar pairs at least `margin` apart."
     formula = "1/2 [y d^2 + (1 - y) max(0, margin - d)^2], d = |x1 - x2|"
@@ -190,13 +193,13 @@ class Contrastive(_Pair):
     def _input_domains(self):
         return {"y": _01}
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         x1 = rng.normal(size=(n, 3))
         x2 = x1 + rng.normal(0, 0.4, size=(n, 3))
         return x1, x2, rng.integers(0, 2, size=n).astype(float)
 
-    def _kernel(self, xp, arrays, order):
-        x1, x2, y = arrays
+    def _kernel(self, xp, inputs, order):
+        x1, x2, y = inputs
         delta = x1 - x2
         d = xp.sqrt(_dot(xp, delta, delta))
         yk = y[:, None]
@@ -263,6 +266,12 @@ class Triplet(MultiInputLoss):
     """
 
     name = "triplet"
+    verify_settings = ({},
+                       {"p": 1.0},
+                       {"p": 3.0},
+                       {"swap": True},
+                       {"p": 1.5, "margin": 0.5, "swap": True})
+    torch_reference = "F.triplet_margin_loss"
     aliases = ("triplet_margin",)
     task = "embedding"
     inputs = ("anchor", "positive", "negative")
@@ -280,7 +289,6 @@ class Triplet(MultiInputLoss):
     convention = "torch triplet_margin_loss (eps added to the difference, swap as Balntas et al.)"
     references = ("Schroff, Kalenichenko, Philbin, FaceNet, CVPR 2015, arXiv:1503.03832",
                   "Balntas et al., Learning local feature descriptors with triplets, BMVC 2016")
-    torch_reference = "torch.nn.functional.triplet_margin_loss"
 
     def __init__(self, *, margin=1.0, p=2.0, eps=1e-6, swap=False, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -289,12 +297,12 @@ class Triplet(MultiInputLoss):
         self.eps = V.check_scalar(eps, "eps", ge=0)
         self.swap = V.check_bool(swap, "swap")
 
-    def _check_shapes_multi(self, arrays):
-        super()._check_shapes_multi(arrays)
+    def _check_shapes(self, arrays):
+        super()._check_shapes(arrays)
         if arrays[0].ndim != 2:
             raise ValueError(f"anchor must have shape (n_samples, n_features), got {tuple(arrays[0].shape)}")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         """Rows kept away from every kink: components of a - p, a - n, p - n at least 0.1 from 0
         (the p-norm's kink for p = 1, its steep hessian for p < 2), the hinge (|z| >= 0.05), and
         with swap the switch between d(a, n) and d(p, n) (at least 0.05 apart)."""
@@ -315,8 +323,8 @@ class Triplet(MultiInputLoss):
             rows.append((a[ok], pos[ok], neg[ok]))
         return tuple(np.concatenate([r[i] for r in rows])[:n] for i in range(3))
 
-    def _kernel(self, xp, arrays, order):
-        a, pos, neg = arrays
+    def _kernel(self, xp, inputs, order):
+        a, pos, neg = inputs
         p = self.p
         ap = _pnorm_terms(xp, a - pos + self.eps, p, order)
         an = _pnorm_terms(xp, a - neg + self.eps, p, order)
@@ -355,6 +363,8 @@ class MarginRanking(MultiInputLoss):
     hessian 0."""
 
     name = "margin_ranking"
+    verify_settings = ({}, {"margin": 0.5})
+    torch_reference = "F.margin_ranking_loss"
     aliases = ("ranking_hinge",)
     task = "ranking"
     inputs = ("x1", "x2", "y")
@@ -370,7 +380,6 @@ class MarginRanking(MultiInputLoss):
     convention = "torch margin_ranking_loss"
     references = ("Herbrich, Graepel, Obermayer, Large margin rank boundaries for ordinal "
                   "regression (2000)",)
-    torch_reference = "torch.nn.functional.margin_ranking_loss"
 
     def __init__(self, *, margin=0.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -379,18 +388,18 @@ class MarginRanking(MultiInputLoss):
     def _input_domains(self):
         return {"y": _PM1}
 
-    def _value_shape_multi(self, arrays):
+    def _value_shape(self, arrays):
         return tuple(arrays[0].shape)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         x1, x2 = rng.normal(size=n), rng.normal(size=n)
         y = rng.choice([-1.0, 1.0], size=n)
         z = -y * (x1 - x2) + self.margin
         x1 = x1 + 0.1 * (abs(z) < 0.05) * -y  # keep away from the hinge
         return x1, x2, y
 
-    def _kernel(self, xp, arrays, order):
-        x1, x2, y = arrays
+    def _kernel(self, xp, inputs, order):
+        x1, x2, y = inputs
         z = -y * (x1 - x2) + self.margin
         value = xp.maximum(z, 0.0)
         grads = hess = None
@@ -420,6 +429,8 @@ class NTXent(MultiInputLoss):
     """
 
     name = "ntxent"
+    verify_settings = ({}, {"temperature": 0.5}, {"temperature": 2.0})
+    torch_reference = "formula (optax, per anchor)"
     aliases = ("nt_xent", "simclr")
     task = "embedding"
     inputs = ("embeddings", "labels")
@@ -445,7 +456,7 @@ class NTXent(MultiInputLoss):
         super().__init__(check_finite=check_finite)
         self.temperature = V.check_scalar(temperature, "temperature", gt=0)
 
-    def _check_shapes_multi(self, arrays):
+    def _check_shapes(self, arrays):
         e, labels = arrays
         if e.ndim != 2:
             raise ValueError(f"embeddings must have shape (n_samples, n_features), got {tuple(e.shape)}")
@@ -459,17 +470,17 @@ class NTXent(MultiInputLoss):
         eye = xp.arange(n)[:, None] == xp.arange(n)[None, :]
         return xp.astype(same & ~eye, dtype), xp.astype(~same, dtype)
 
-    def _inputs_mask(self, xp, arrays):
+    def _sample_mask(self, xp, arrays):
         labels = arrays[1]
         pos, _ = self._masks(xp, labels, xp.float64 if xp.isdtype(labels.dtype, "integral") else labels.dtype)
         return xp.sum(pos, axis=1) > 0  # anchors with at least one positive
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         n = max(n, 4) // 2 * 2
         return rng.normal(size=(n, 3)), np.repeat(np.arange(n // 2), 2)
 
-    def _kernel(self, xp, arrays, order, c):
-        e, labels = arrays
+    def _kernel(self, xp, inputs, order):
+        e, labels, c = inputs  # c: the reduction's per-sample coefficients (coupled)
         t = self.temperature
         eps = float(xp.finfo(e.dtype).eps)
         pos, neg = self._masks(xp, labels, e.dtype)

@@ -21,10 +21,8 @@ import abc
 
 import numpy as np
 
-from .._core import _math as M
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._registry import register
+from .._core import Loss, register, numerics as M, validation as V
+
 from .binary import _clip_eps, _pow
 
 _ROWS = V.Interval(0.0, 1.0, note="probability rows; pass from_logits=True for logits")
@@ -119,9 +117,6 @@ class _RowsLoss(Loss):
     def _y_pred_domain(self):
         return None if self.from_logits else _ROWS
 
-    def _domain_kwargs(self, y_pred):
-        return {"n_classes": y_pred.shape[-1], "ignore_index": getattr(self, "ignore_index", None)}
-
     @abc.abstractmethod
     def _per_class(self, xp, y, log_p, p, q, order):
         """(value per class, u, wq2 or None) of the class-wise function g_c; see module docstring."""
@@ -130,7 +125,8 @@ class _RowsLoss(Loss):
         """Per-class targets (N, C) the class-wise function uses."""
         return y_true
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         y = self._targets(xp, y_true, y_pred)
         if self.from_logits:
             log_p, p, q, parts = _softmax_state(xp, y_pred, self._needs_q or order >= 2)
@@ -198,6 +194,12 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
     """
 
     name = "cce"
+    verify_settings = ({},
+                       {"from_logits": True},
+                       {"from_logits": True, "label_smoothing": 0.1},
+                       {"from_logits": True, "class_weight": [1.0, 2.0, 0.5, 3.0]},
+                       {"label_smoothing": 0.2, "class_weight": [0.5, 1.0, 1.5, 2.0]})
+    torch_reference = "F.cross_entropy (probs: formula)"
     aliases = ("categorical_cross_entropy", "cross_entropy", "categorical_crossentropy")
     summary = "Categorical cross-entropy: the multinomial negative log-likelihood."
     formula = "-sum_c w_c y_c log p_c"
@@ -211,7 +213,6 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
     references = ("Good, Rational decisions, JRSS B 14 (1952); "
                   "Szegedy et al., Rethinking the Inception Architecture (label smoothing), "
                   "CVPR 2016, arXiv:1512.00567",)
-    torch_reference = "torch.nn.functional.cross_entropy (probability targets)"
 
     def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None, eps=None,
                  check_finite=True):
@@ -224,7 +225,7 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
     def _y_true_domain(self):
         return V.Interval(0.0, 1.0, note="one-hot or probability rows")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         n_classes = 4 if self.class_weight is None else self.class_weight.shape[0]
         y_true = rng.dirichlet(np.ones(n_classes), size=n)
         hard = rng.random(n) < 0.5
@@ -256,9 +257,17 @@ class SparseCCE(CCE):
     """
 
     name = "sparse_cce"
+    verify_settings = ({},
+                       {"from_logits": True},
+                       {"from_logits": True, "label_smoothing": 0.1},
+                       {"from_logits": True, "class_weight": [1.0, 2.0, 0.5, 3.0]},
+                       {"from_logits": True, "ignore_index": 1},
+                       {"from_logits": True, "ignore_index": -100, "label_smoothing": 0.2},
+                       {"class_weight": [0.5, 1.0, 1.5, 2.0], "ignore_index": 2})
+    torch_reference = "F.cross_entropy / F.nll_loss"
     aliases = ("sparse_categorical_cross_entropy", "sparse_categorical_crossentropy", "nll")
     shape_rule = "class_index"
-    torch_reference = "torch.nn.functional.cross_entropy (class indices)"
+    integer_inputs = ("y_true",)
 
     def __init__(self, *, from_logits=False, label_smoothing=0.0, class_weight=None,
                  ignore_index=None, eps=None, check_finite=True):
@@ -270,18 +279,15 @@ class SparseCCE(CCE):
     def _y_true_domain(self):
         return V.ClassIndex()
 
-    def _convert_y_true(self, xp, y_true, dtype):
-        return _class_indices(xp, y_true)
-
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         n_classes = 4 if self.class_weight is None else self.class_weight.shape[0]
         labels = rng.integers(0, n_classes, size=n)
         if self.ignore_index is not None:
             labels[rng.random(n) < 0.2] = self.ignore_index
         return labels, self._random_rows(rng, n, n_classes)
 
-    def _sample_mask(self, xp, y_true):
-        return None if self.ignore_index is None else y_true != self.ignore_index
+    def _sample_mask(self, xp, arrays):
+        return None if self.ignore_index is None else arrays[0] != self.ignore_index
 
     def _targets(self, xp, y_true, y_pred):
         one_hot = _one_hot(xp, y_true, y_pred.shape[0], y_pred.dtype)
@@ -290,20 +296,6 @@ class SparseCCE(CCE):
             smoothed = super()._targets(xp, one_hot, y_pred)
             return smoothed * keep
         return super()._targets(xp, one_hot, y_pred)
-
-
-def _class_indices(xp, y_true):
-    """Integer class indices; whole-number floats are accepted, anything else is an error."""
-    if xp.isdtype(y_true.dtype, "integral"):
-        return xp.astype(y_true, xp.int64)
-    if xp.isdtype(y_true.dtype, "bool"):
-        raise TypeError("y_true must hold integer class indices, got dtype bool")
-    n_bad = V.count(xp, y_true != xp.round(y_true))
-    if n_bad:
-        raise ValueError(
-            f"y_true must hold integer class indices; {n_bad} of {y_true.shape[0]} values are not "
-            "whole numbers")
-    return xp.astype(y_true, xp.int64)
 
 
 @register
@@ -321,6 +313,12 @@ class CategoricalFocal(_RowsLoss):
     """
 
     name = "categorical_focal"
+    verify_settings = ({},
+                       {"from_logits": True},
+                       {"gamma": 0.5, "from_logits": True},
+                       {"gamma": 0.0, "alpha": None, "from_logits": True},
+                       {"gamma": 3.0})
+    torch_reference = "formula (Keras)"
     aliases = ("categorical_focal_cross_entropy", "softmax_focal")
     summary = "Multiclass focal loss: cross-entropy scaled by (1 - p)^gamma per class."
     formula = "-sum_c alpha y_c (1 - p_c)^gamma log p_c"
@@ -343,7 +341,7 @@ class CategoricalFocal(_RowsLoss):
     def _y_true_domain(self):
         return V.Interval(0.0, 1.0, note="one-hot rows")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         labels = rng.integers(0, 4, size=n)
         return np.eye(4)[labels], self._random_rows(rng, n, 4)
 
@@ -371,6 +369,8 @@ class KLDiv(_RowsLoss):
     """
 
     name = "kl_div"
+    verify_settings = ({}, {"from_logits": True})
+    torch_reference = "F.kl_div"
     aliases = ("kl_divergence", "kld", "kullback_leibler")
     summary = "Kullback-Leibler divergence of the predicted distribution from the true one."
     formula = "sum_c p_c log(p_c / q_c)"
@@ -381,7 +381,6 @@ class KLDiv(_RowsLoss):
     noise_model = "categorical (equals cross-entropy minus the entropy of p)"
     convention = "torch kl_div(log q, p, reduction='batchmean'); Keras KLDivergence clips p too"
     references = ("Kullback & Leibler, On information and sufficiency, Ann. Math. Stat. 22 (1951)",)
-    torch_reference = "torch.nn.functional.kl_div (batchmean)"
     _needs_q = False
 
     def __init__(self, *, from_logits=False, eps=None, check_finite=True):
@@ -392,7 +391,7 @@ class KLDiv(_RowsLoss):
     def _y_true_domain(self):
         return V.Interval(0.0, 1.0, note="probability rows")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y_true = rng.dirichlet(np.ones(4), size=n)
         y_true[rng.random(n) < 0.2, 0] = 0.0  # exercise 0 log 0 = 0
         return y_true, self._random_rows(rng, n, 4)
@@ -410,6 +409,8 @@ class Poly1(_RowsLoss):
     """
 
     name = "poly1"
+    verify_settings = ({}, {"epsilon": 0.0}, {"epsilon": 2.0}, {"epsilon": -0.5})
+    torch_reference = "F.cross_entropy + formula"
     aliases = ("poly1_cross_entropy", "poly_loss")
     summary = "Cross-entropy plus epsilon (1 - p_t): a one-parameter polynomial correction."
     formula = "-log p_t + epsilon (1 - p_t)"
@@ -422,6 +423,7 @@ class Poly1(_RowsLoss):
     convention = "optax poly_loss_cross_entropy (epsilon=2.0 there; 1.0 here as in the paper's Poly-1)"
     references = ("Leng et al., PolyLoss, ICLR 2022, arXiv:2204.12511",)
     shape_rule = "class_index"
+    integer_inputs = ("y_true",)
     from_logits = True
 
     def __init__(self, *, epsilon=1.0, check_finite=True):
@@ -431,10 +433,7 @@ class Poly1(_RowsLoss):
     def _y_true_domain(self):
         return V.ClassIndex()
 
-    def _convert_y_true(self, xp, y_true, dtype):
-        return _class_indices(xp, y_true)
-
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         return rng.integers(0, 4, size=n), self._random_logits(rng, n, 4)
 
     def _targets(self, xp, y_true, y_pred):
@@ -459,9 +458,15 @@ class MultiMargin(Loss):
     """
 
     name = "multi_margin"
+    verify_settings = ({},
+                       {"p": 2},
+                       {"margin": 0.5, "class_weight": [1.0, 2.0, 0.5, 3.0]},
+                       {"p": 2, "class_weight": [0.5, 1.0, 1.5, 2.0]})
+    torch_reference = "F.multi_margin_loss"
     aliases = ("multiclass_hinge", "multi_margin_hinge")
     task = "multiclass"
     shape_rule = "class_index"
+    integer_inputs = ("y_true",)
     summary = "Crammer-Singer-style multiclass hinge, averaged over classes (torch's MultiMargin)."
     formula = "sum_{c != y} w_y max(0, margin - x_y + x_c)^p / C"
     formula_latex = r"\frac1C\sum_{c\ne y} w_y\max(0,m-x_y+x_c)^p"
@@ -473,7 +478,6 @@ class MultiMargin(Loss):
     convention = "torch multi_margin_loss (divides by C; weight indexes the target class)"
     references = ("Weston & Watkins, Support vector machines for multi-class pattern recognition, "
                   "ESANN 1999",)
-    torch_reference = "torch.nn.functional.multi_margin_loss"
 
     def __init__(self, *, p=1, margin=1.0, class_weight=None, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -488,13 +492,7 @@ class MultiMargin(Loss):
     def _y_true_domain(self):
         return V.ClassIndex()
 
-    def _domain_kwargs(self, y_pred):
-        return {"n_classes": y_pred.shape[-1]}
-
-    def _convert_y_true(self, xp, y_true, dtype):
-        return _class_indices(xp, y_true)
-
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         labels = rng.integers(0, 4, size=n)
         x = rng.normal(0.0, 1.5, size=(n, 4))
         h = self.margin - x[np.arange(n), labels][:, None] + x
@@ -502,7 +500,8 @@ class MultiMargin(Loss):
         x[np.arange(n), labels] = x[np.arange(n), labels] - 0.1 * (np.abs(h) < 0.05).any(axis=1)
         return labels, x
 
-    def _kernel(self, xp, y_true, x, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, x = inputs
         n_classes = x.shape[0]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         t = _one_hot(xp, y_true, n_classes, x.dtype)
@@ -538,6 +537,8 @@ class CategoricalHinge(Loss):
     """
 
     name = "categorical_hinge"
+    verify_settings = ({},)
+    torch_reference = "formula (Keras)"
     task = "multiclass"
     shape_rule = "rows"
     summary = "Hinge on the gap between the true class score and the best other score (Keras)."
@@ -558,7 +559,7 @@ class CategoricalHinge(Loss):
     def _y_true_domain(self):
         return V.LabelSet((0, 1), note="one-hot rows")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         labels = rng.integers(0, 4, size=n)
         y = np.eye(4)[labels]
         s = rng.normal(0.0, 1.0, size=(n, 4))
@@ -571,7 +572,8 @@ class CategoricalHinge(Loss):
             s[close] += rng.normal(0.0, 0.3, size=(int(close.sum()), 4))
         return y, s
 
-    def _kernel(self, xp, y, s, order):
+    def _kernel(self, xp, inputs, order):
+        y, s = inputs
         other = (1.0 - y) * s
         neg = xp.max(other, axis=0)
         pos = M.class_sum(xp, y * s)[0, ...]
@@ -598,6 +600,8 @@ class MultilabelSoftMargin(Loss):
     """
 
     name = "multilabel_soft_margin"
+    verify_settings = ({}, {"class_weight": [1.0, 2.0, 0.5, 3.0]})
+    torch_reference = "F.multilabel_soft_margin_loss"
     aliases = ("multilabel_bce",)
     task = "multilabel"
     shape_rule = "rows"
@@ -611,7 +615,6 @@ class MultilabelSoftMargin(Loss):
     noise_model = "independent Bernoulli per label"
     convention = "torch multilabel_soft_margin_loss (averages over classes, then samples)"
     references = ("PyTorch documentation, MultiLabelSoftMarginLoss",)
-    torch_reference = "torch.nn.functional.multilabel_soft_margin_loss"
 
     def __init__(self, *, class_weight=None, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -620,12 +623,13 @@ class MultilabelSoftMargin(Loss):
     def _y_true_domain(self):
         return V.LabelSet((0, 1), note="multi-hot rows")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         n_classes = 4 if self.class_weight is None else self.class_weight.shape[0]
         return (rng.integers(0, 2, size=(n, n_classes)).astype(float),
                 rng.normal(0.0, 2.5, size=(n, n_classes)))
 
-    def _kernel(self, xp, y, x, order):
+    def _kernel(self, xp, inputs, order):
+        y, x = inputs
         n_classes = x.shape[0]
         _check_n_classes(self.class_weight, "class_weight", n_classes)
         scale = 1.0 / n_classes

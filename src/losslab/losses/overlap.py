@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import _math as M
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._registry import register
+from .._core import Loss, register, numerics as M, validation as V
+
 
 _MASK = V.Interval(0.0, 1.0, note="masks or soft masks")
 _MAP = V.Interval(0.0, 1.0, note="probability maps")
@@ -50,16 +48,18 @@ class _Overlap(Loss):
     def _axes(self, ndim):
         return tuple(range(1, ndim)) if self.axis is None else self.axis
 
-    def _check_shapes(self, y_true, y_pred):
-        super()._check_shapes(y_true, y_pred)
+    def _check_shapes(self, arrays):
+        super()._check_shapes(arrays)
+        y_pred = arrays[1]
         if self.axis is not None and max(self.axis) >= y_pred.ndim:
             raise ValueError(f"axis {self.axis} is out of range for y_pred of shape {tuple(y_pred.shape)}")
 
-    def _value_shape(self, y_pred):
+    def _value_shape(self, arrays):
+        y_pred = arrays[1]
         axes = self._axes(y_pred.ndim)
         return tuple(d for i, d in enumerate(y_pred.shape) if i not in axes)
 
-    def _expand_scale(self, xp, s, ndim):
+    def _expand_scale(self, xp, s, name, ndim):
         for a in self._axes(ndim):
             s = xp.expand_dims(s, axis=a)
         return s
@@ -69,7 +69,7 @@ class _Overlap(Loss):
             return M.trailing_sum(xp, a)
         return xp.sum(a, axis=self._axes(ndim), keepdims=True)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = (rng.random((n, 3, 4)) < 0.4).astype(float)
         y[::5] = 0.0  # some empty masks
         return y, rng.uniform(0.05, 0.95, size=(n, 3, 4))
@@ -86,6 +86,8 @@ class Dice(_Overlap):
     """
 
     name = "dice"
+    verify_settings = ({}, {"smooth": 1.0}, {"axis": (2,)})
+    torch_reference = "formula (V-Net soft Dice)"
     aliases = ("dice_loss", "soft_dice")
     summary = "One minus the soft Dice coefficient (F1 of the overlap), per sample."
     formula = "1 - (2 sum(y p) + s + eps) / (sum(y) + sum(p) + s + eps)"
@@ -103,11 +105,12 @@ class Dice(_Overlap):
         self.eps = V.check_scalar(eps, "eps", gt=0)
         self.axis = _check_axis(axis)
 
-    def _kernel(self, xp, y, p, order):
+    def _kernel(self, xp, inputs, order):
+        y, p = inputs
         c = self.smooth + self.eps
         num = 2.0 * self._sums(xp, y * p, p.ndim) + c
         den = self._sums(xp, y + p, p.ndim) + c
-        value = xp.reshape(1.0 - num / den, self._value_shape(p))
+        value = xp.reshape(1.0 - num / den, self._value_shape(inputs))
         grad = hess = None
         if order >= 1:
             grad = -(2.0 * y * den - num) / (den * den)
@@ -128,6 +131,8 @@ class Tversky(_Overlap):
     """
 
     name = "tversky"
+    verify_settings = ({}, {"alpha": 0.7, "beta": 0.3}, {"alpha": 0.2, "beta": 0.8, "smooth": 0.5})
+    torch_reference = "formula (Salehi et al.)"
     aliases = ("tversky_loss",)
     summary = "Dice with separate weights for false positives (alpha) and false negatives (beta)."
     formula = "1 - (TP + s + eps) / (TP + alpha FP + beta FN + s + eps)"
@@ -146,14 +151,15 @@ class Tversky(_Overlap):
         self.eps = V.check_scalar(eps, "eps", gt=0)
         self.axis = _check_axis(axis)
 
-    def _kernel(self, xp, y, p, order):
+    def _kernel(self, xp, inputs, order):
+        y, p = inputs
         a, b, c = self.alpha, self.beta, self.smooth + self.eps
         tp = self._sums(xp, y * p, p.ndim)
         fp = self._sums(xp, (1.0 - y) * p, p.ndim)
         fn = self._sums(xp, y * (1.0 - p), p.ndim)
         num = tp + c
         den = tp + a * fp + b * fn + c
-        value = xp.reshape(1.0 - num / den, self._value_shape(p))
+        value = xp.reshape(1.0 - num / den, self._value_shape(inputs))
         grad = hess = None
         if order >= 1:
             g = y + a * (1.0 - y) - b * y

@@ -11,11 +11,8 @@ import math
 
 import numpy as np
 
-from .._core import _math as M
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._multi import MultiInputLoss
-from .._core._registry import register
+from .._core import Loss, MultiInputLoss, register, numerics as M, validation as V
+
 
 _REAL = V.Interval()
 
@@ -31,7 +28,7 @@ class _Regression(Loss):
         """|e| values where the loss or its derivatives are not smooth (kept away from in sampling)."""
         return (0.0,)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         """Valid float64 inputs whose errors stay at least 0.02 away from every kink."""
         y_true = rng.normal(0.0, 2.0, size=n)
         e = rng.uniform(0.05, 3.0, size=n) * rng.choice([-1.0, 1.0], size=n)
@@ -64,6 +61,8 @@ class MSE(_Regression):
     """
 
     name = "mse"
+    verify_settings = ({},)
+    torch_reference = "F.mse_loss"
     aliases = ("l2", "squared_error", "mean_squared_error")
     summary = "Mean squared error: the Gaussian negative log-likelihood up to constants."
     formula = "(y_pred - y_true)^2"
@@ -74,7 +73,6 @@ class MSE(_Regression):
     noise_model = "Gaussian"
     convention = "torch mse_loss / scikit-learn mean_squared_error (no 1/2 factor)"
     references = ("Gauss (1809), Theoria motus corporum coelestium",)
-    torch_reference = "torch.nn.functional.mse_loss"
 
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -82,7 +80,8 @@ class MSE(_Regression):
     def _error_kinks(self):
         return ()
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         e = y_pred - y_true
         value = e * e
         grad = e * 2.0 if order >= 1 else None
@@ -105,6 +104,8 @@ class MAE(_Regression):
     """
 
     name = "mae"
+    verify_settings = ({},)
+    torch_reference = "F.l1_loss"
     aliases = ("l1", "absolute_error", "mean_absolute_error")
     summary = "Mean absolute error: robust to outliers, estimates the conditional median."
     formula = "|y_pred - y_true|"
@@ -116,12 +117,12 @@ class MAE(_Regression):
     noise_model = "Laplace"
     convention = "torch l1_loss (subgradient sign(0) = 0)"
     references = ("Laplace (1774); Koenker, Quantile Regression (2005)",)
-    torch_reference = "torch.nn.functional.l1_loss"
 
     def __init__(self, *, check_finite=True):
         super().__init__(check_finite=check_finite)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         e = y_pred - y_true
         value = xp.abs(e)
         grad = xp.sign(e) if order >= 1 else None
@@ -146,6 +147,8 @@ class Huber(_Regression):
     """
 
     name = "huber"
+    verify_settings = ({"delta": 1.0}, {"delta": 0.3}, {"delta": 2.5})
+    torch_reference = "F.huber_loss"
     summary = "Quadratic for small errors, linear beyond delta: MSE's efficiency, MAE's robustness."
     formula = "0.5 e^2 if |e| < delta else delta (|e| - 0.5 delta), e = y_pred - y_true"
     formula_latex = (r"\begin{cases}\tfrac12 e^2 & |e|<\delta\\"
@@ -157,7 +160,6 @@ class Huber(_Regression):
     noise_model = "Huber's least-favourable density (Gaussian centre, Laplace tails)"
     convention = "torch huber_loss (delta scales the linear part; Keras Huber is the same)"
     references = ("Huber, Robust Estimation of a Location Parameter, Ann. Math. Stat. 35 (1964)",)
-    torch_reference = "torch.nn.functional.huber_loss"
 
     def __init__(self, *, delta=1.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -166,7 +168,8 @@ class Huber(_Regression):
     def _error_kinks(self):
         return (self.delta,)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         d = self.delta
         e = y_pred - y_true
         a = xp.abs(e)
@@ -187,6 +190,8 @@ class SmoothL1(_Regression):
     """
 
     name = "smooth_l1"
+    verify_settings = ({"beta": 1.0}, {"beta": 0.4}, {"beta": 0.0})
+    torch_reference = "F.smooth_l1_loss"
     summary = "Huber rescaled so that its linear part has slope 1 (Fast R-CNN's box loss)."
     formula = "0.5 e^2 / beta if |e| < beta else |e| - 0.5 beta"
     formula_latex = (r"\begin{cases}\tfrac{e^2}{2\beta} & |e|<\beta\\"
@@ -198,7 +203,6 @@ class SmoothL1(_Regression):
     noise_model = "Huber's least-favourable density (Gaussian centre, Laplace tails)"
     convention = "torch smooth_l1_loss (beta=0 means L1)"
     references = ("Girshick, Fast R-CNN, ICCV 2015, arXiv:1504.08083",)
-    torch_reference = "torch.nn.functional.smooth_l1_loss"
 
     def __init__(self, *, beta=1.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -207,7 +211,8 @@ class SmoothL1(_Regression):
     def _error_kinks(self):
         return (self.beta,) if self.beta > 0 else (0.0,)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         b = self.beta
         e = y_pred - y_true
         a = xp.abs(e)
@@ -232,6 +237,8 @@ class LogCosh(_Regression):
     """
 
     name = "log_cosh"
+    verify_settings = ({},)
+    torch_reference = "formula log(cosh(e))"
     aliases = ("logcosh",)
     summary = "A smooth Huber: ~e^2/2 near zero, ~|e| - log 2 far away; twice differentiable."
     formula = "log(cosh(y_pred - y_true))"
@@ -249,7 +256,8 @@ class LogCosh(_Regression):
     def _error_kinks(self):
         return ()
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         e = y_pred - y_true
         value = M.logcosh(xp, e)
         grad = xp.tanh(e) if order >= 1 else None
@@ -271,6 +279,8 @@ class Quantile(_Regression):
     """
 
     name = "quantile"
+    verify_settings = ({"quantile": 0.5}, {"quantile": 0.1}, {"quantile": 0.9})
+    torch_reference = "formula max(q d, (q-1) d)"
     aliases = ("pinball",)
     summary = "Pinball loss: its minimiser is the conditional quantile; asymmetric for q != 0.5."
     formula = "q (y_true - y_pred) if y_true >= y_pred else (1 - q)(y_pred - y_true)"
@@ -287,7 +297,8 @@ class Quantile(_Regression):
         super().__init__(check_finite=check_finite)
         self.quantile = V.check_scalar(quantile, "quantile", gt=0, lt=1)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         q = self.quantile
         e = y_pred - y_true
         value = xp.where(e > 0, (1.0 - q) * e, -q * e)
@@ -308,6 +319,8 @@ class MSLE(_Regression):
     """
 
     name = "msle"
+    verify_settings = ({},)
+    torch_reference = "formula (log1p p - log1p y)^2"
     aliases = ("mean_squared_log_error",)
     summary = "Squared error of log(1 + y): relative errors, for positive targets spanning scales."
     formula = "(log1p(y_pred) - log1p(y_true))^2"
@@ -332,10 +345,11 @@ class MSLE(_Regression):
     def _error_kinks(self):
         return ()
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         return rng.uniform(0.0, 10.0, size=n), rng.uniform(0.0, 10.0, size=n)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         lp = xp.log1p(y_pred)
         d = lp - xp.log1p(y_true)
         value = d * d
@@ -359,6 +373,8 @@ class MAPE(_Regression):
     """
 
     name = "mape"
+    verify_settings = ({},)
+    torch_reference = "formula (Keras)"
     aliases = ("mean_absolute_percentage_error",)
     summary = "Absolute error relative to the target, in percent; explodes near y_true = 0."
     formula = "100 |y_pred - y_true| / max(|y_true|, eps)"
@@ -375,11 +391,12 @@ class MAPE(_Regression):
         super().__init__(check_finite=check_finite)
         self.eps = V.check_scalar(eps, "eps", gt=0)
 
-    def _random_inputs(self, rng, n):
-        y_true, y_pred = super()._random_inputs(rng, n)
+    def sample_inputs(self, rng, n=8):
+        y_true, y_pred = super().sample_inputs(rng, n)
         return y_true + 0.5 * (2 * (y_true >= 0) - 1), y_pred + 0.5 * (2 * (y_true >= 0) - 1)
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         scale = 100.0 / xp.maximum(xp.abs(y_true), self.eps)
         e = y_pred - y_true
         value = xp.abs(e) * scale
@@ -399,6 +416,8 @@ class PoissonNLL(_Regression):
     """
 
     name = "poisson_nll"
+    verify_settings = ({}, {"full": True}, {"log_input": False}, {"log_input": False, "full": True})
+    torch_reference = "F.poisson_nll_loss"
     aliases = ("poisson",)
     task = "regression"
     summary = "Negative log-likelihood of counts under a Poisson model (log link by default)."
@@ -410,7 +429,6 @@ class PoissonNLL(_Regression):
     noise_model = "Poisson"
     convention = "torch poisson_nll_loss (eps only when log_input=False; Stirling term for y > 1)"
     references = ("McCullagh & Nelder, Generalized Linear Models (1989)",)
-    torch_reference = "torch.nn.functional.poisson_nll_loss"
 
     def __init__(self, *, log_input=True, full=False, eps=1e-8, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -427,12 +445,13 @@ class PoissonNLL(_Regression):
     def _y_pred_domain(self):
         return None if self.log_input else V.Interval(0.0, None, note="rates; pass log_input=True for log-rates")
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y_true = rng.poisson(3.0, size=n).astype(float)
         y_pred = rng.normal(1.0, 0.7, size=n) if self.log_input else rng.uniform(0.2, 6.0, size=n)
         return y_true, y_pred
 
-    def _kernel(self, xp, y_true, y_pred, order):
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
         grad = hess = None
         if self.log_input:
             ex = xp.exp(y_pred)
@@ -478,7 +497,7 @@ class Asymmetric(_Regression):
 
     def __init__(self, *, base, under=2.0, over=1.0, check_finite=True):
         super().__init__(check_finite=check_finite)
-        from .._core._registry import get
+        from .._core import get
 
         base = get(base)
         if base.task != "regression" or base.shape_rule != "same" or len(base.inputs) != 2:
@@ -507,13 +526,14 @@ class Asymmetric(_Regression):
     def _error_kinks(self):
         return tuple(sorted(set(self.base._error_kinks()) | {0.0}))
 
-    def _random_inputs(self, rng, n):
-        y_true, y_pred = self.base._random_inputs(rng, n)
+    def sample_inputs(self, rng, n=8):
+        y_true, y_pred = self.base.sample_inputs(rng, n)
         e = y_pred - y_true
         return y_true, y_true + np.where(np.abs(e) < 0.02, 0.05 * np.sign(e + 1e-300), e)
 
-    def _kernel(self, xp, y_true, y_pred, order):
-        value, grad, hess = self.base._kernel(xp, y_true, y_pred, order)
+    def _kernel(self, xp, inputs, order):
+        y_true, y_pred = inputs
+        value, grad, hess = self.base._kernel(xp, inputs, order)
         w = _piecewise(xp, y_pred - y_true, self.under, self.over)
         return (w * value, None if grad is None else w * grad, None if hess is None else w * hess)
 
@@ -533,6 +553,8 @@ class AsymmetricMSE(Asymmetric):
     """
 
     name = "asymmetric_mse"
+    verify_settings = ({}, {"under": 1.0, "over": 4.0})
+    torch_reference = "formula (course's AsymmetricMSE)"
     summary = "Squared error that costs `under` times more when the forecast is too low."
     formula = "w e^2, w = under if e < 0 else over, e = y_pred - y_true"
     formula_latex = r"w(e)\,e^2,\; w(e)=\begin{cases}u & e<0\\ o & e\ge 0\end{cases}"
@@ -556,6 +578,8 @@ class AsymmetricHuber(Asymmetric):
     """
 
     name = "asymmetric_huber"
+    verify_settings = ({}, {"delta": 0.5, "under": 1.0, "over": 3.0})
+    torch_reference = "w(e) * F.huber_loss"
     summary = "Huber loss that costs `under` times more when the prediction is too low."
     formula = "w huber_delta(e), w = under if e < 0 else over"
     formula_latex = r"w(e)\,H_\delta(e)"
@@ -585,6 +609,8 @@ class GaussianNLL(MultiInputLoss):
     """
 
     name = "gaussian_nll"
+    verify_settings = ({}, {"full": True})
+    torch_reference = "F.gaussian_nll_loss"
     aliases = ("heteroscedastic_nll",)
     task = "regression"
     inputs = ("y_true", "mean", "var")
@@ -602,7 +628,6 @@ class GaussianNLL(MultiInputLoss):
     convention = "torch gaussian_nll_loss (eps=1e-6 clamp, gradient through the clamp)"
     references = ("Nix & Weigend, Estimating the mean and variance of the target probability "
                   "distribution, ICNN 1994",)
-    torch_reference = "torch.nn.functional.gaussian_nll_loss"
 
     def __init__(self, *, full=False, eps=1e-6, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -612,15 +637,15 @@ class GaussianNLL(MultiInputLoss):
     def _input_domains(self):
         return {"var": V.Interval(0.0, None, note="variances")}
 
-    def _value_shape_multi(self, arrays):
+    def _value_shape(self, arrays):
         return tuple(arrays[1].shape)
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         y = rng.normal(size=n)
         return y, y + rng.normal(0, 1, size=n), rng.uniform(0.2, 3.0, size=n)
 
-    def _kernel(self, xp, arrays, order):
-        y, mean, var = arrays
+    def _kernel(self, xp, inputs, order):
+        y, mean, var = inputs
         v = xp.maximum(var, self.eps)
         r = mean - y
         value = 0.5 * (xp.log(v) + r * r / v)

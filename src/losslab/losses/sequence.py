@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import _validation as V
-from .._core._multi import MultiInputLoss
-from .._core._registry import register
+from .._core import MultiInputLoss, register, validation as V, arrays as A
+
 
 
 @register
@@ -32,6 +31,8 @@ class CTC(MultiInputLoss):
     """
 
     name = "ctc"
+    verify_settings = ({}, {"zero_infinity": True})
+    torch_reference = "forward recursion in torch ops"
     aliases = ("connectionist_temporal_classification",)
     task = "sequence"
     inputs = ("log_probs", "targets", "input_lengths", "target_lengths")
@@ -53,7 +54,6 @@ class CTC(MultiInputLoss):
                   "samples, not divided by target lengths")
     references = ("Graves, Fernandez, Gomez, Schmidhuber, Connectionist temporal classification, "
                   "ICML 2006",)
-    torch_reference = "torch.nn.functional.ctc_loss"
 
     def __init__(self, *, blank=0, zero_infinity=False, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -63,7 +63,7 @@ class CTC(MultiInputLoss):
     def _input_domains(self):
         return {"log_probs": V.Interval(None, 0.0, note="log-probabilities")}
 
-    def _check_shapes_multi(self, arrays):
+    def _check_shapes(self, arrays):
         lp, targets, in_len, tg_len = arrays
         if lp.ndim != 3:
             raise ValueError(f"log_probs must have shape (T, N, C), got {tuple(lp.shape)}")
@@ -73,11 +73,11 @@ class CTC(MultiInputLoss):
                 raise ValueError(f"{name} must have shape (N,) = ({n},), got {tuple(a.shape)}")
         if not (targets.ndim == 2 and targets.shape[0] == n) and targets.ndim != 1:
             raise ValueError(f"targets must be (N, S) padded or 1-D concatenated, got {tuple(targets.shape)}")
-        il = _host(in_len)
+        il = A.host(in_len)
         n_bad = int(np.count_nonzero((il < 1) | (il > t_max)))
         if n_bad:
             raise ValueError(f"input_lengths must be in [1, {t_max}]; {n_bad} of {n} values are not")
-        tl = _host(tg_len)
+        tl = A.host(tg_len)
         limit = targets.shape[1] if targets.ndim == 2 else targets.shape[0]
         n_bad = int(np.count_nonzero((tl < 0) | (tl > limit)))
         if n_bad:
@@ -91,7 +91,7 @@ class CTC(MultiInputLoss):
     def _standardise(self, xp, arrays):
         """Targets as a padded (N, S) NumPy array of labels, checked against blank and C."""
         lp, targets, in_len, tg_len = arrays
-        t_np, tl = _host(targets), _host(tg_len)
+        t_np, tl = A.host(targets), A.host(tg_len)
         if t_np.ndim == 1:
             padded = np.full((tl.shape[0], max(1, int(tl.max(initial=0)))), self.blank, dtype=np.int64)
             offsets = np.concatenate([[0], np.cumsum(tl)])
@@ -104,9 +104,9 @@ class CTC(MultiInputLoss):
         if n_bad:
             raise ValueError(f"targets must be class indices in [0, {c}) other than blank={self.blank}; "
                              f"{n_bad} of {int(used.sum())} labels are not")
-        return [lp, t_np, _host(in_len), tl]
+        return [lp, t_np, A.host(in_len), tl]
 
-    def _random_inputs(self, rng, n):
+    def sample_inputs(self, rng, n=8):
         n = min(n, 6)
         t_max, c = 10, 5
         x = rng.normal(0, 1.0, size=(t_max, n, c))
@@ -116,9 +116,9 @@ class CTC(MultiInputLoss):
         in_len = rng.integers(2 * tl.max() + 1, t_max + 1, size=n)
         return lp, targets, in_len, tl
 
-    def _kernel(self, xp, arrays, order):
-        lp, targets, in_len, tl = arrays
-        lp_np = _host(lp).astype(np.float64)
+    def _kernel(self, xp, inputs, order):
+        lp, targets, in_len, tl = inputs
+        lp_np = A.host(lp).astype(np.float64)
         value, grad = _ctc(lp_np, targets, in_len, tl, self.blank, order >= 1)
         impossible = ~np.isfinite(value)
         if self.zero_infinity:
@@ -131,16 +131,6 @@ class CTC(MultiInputLoss):
         dev = array_api_compat.device(lp)
         back = xp.asarray(value, dtype=dtype, device=dev)
         return back, (None if grad is None else (xp.asarray(grad, dtype=dtype, device=dev),)), None
-
-
-def _host(a):
-    """A NumPy view or copy of any CPU array (DLPack for namespaces that refuse __array__)."""
-    if isinstance(a, np.ndarray):
-        return a
-    try:
-        return np.from_dlpack(a)
-    except (TypeError, RuntimeError, BufferError):
-        return np.asarray(a)
 
 
 def _lse3(a, b, c):

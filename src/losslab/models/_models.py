@@ -22,11 +22,10 @@ import copy
 
 import numpy as np
 
-from .._core import _validation as V
-from .._core._math import sigmoid_pair
-from .._core._validation import Interval
+from .._core import numerics as N
+from .._core import validation as V
 
-__all__ = ["Model", "Linear", "Logistic", "Softmax", "MLP", "head_for"]
+__all__ = ["Model", "Linear", "Logistic", "Softmax", "MLP", "apply_head", "head_for"]
 
 _HEADS = ("auto", "identity", "sigmoid", "softmax")
 
@@ -35,22 +34,22 @@ def head_for(loss, n_outputs: int, output: str = "auto") -> str:
     """The head a model with ``n_outputs`` outputs uses in front of ``loss``."""
     if output != "auto":
         return output
-    domain = loss._y_pred_domain()
-    if isinstance(domain, Interval) and domain.low == 0 and domain.high == 1:
+    domain = loss.info.domains["y_pred"]
+    if isinstance(domain, V.Interval) and domain.low == 0 and domain.high == 1:
         if n_outputs > 1 and loss.shape_rule in ("rows", "class_index"):
             return "softmax"
         return "sigmoid"
     return "identity"
 
 
-def _apply_head(head, z):
-    if head == "identity":
+def apply_head(head: str, z):
+    """The output a loss sees from raw scores ``z`` (n, k): ``"identity"`` (or ``"auto"``) keeps
+    them, ``"sigmoid"`` and ``"softmax"`` (over the last axis) map them to probabilities."""
+    if head in ("identity", "auto"):
         return z
     if head == "sigmoid":
-        return sigmoid_pair(np, z)[0]
-    zmax = np.max(z, axis=1, keepdims=True)
-    e = np.exp(z - zmax)
-    return e / np.sum(e, axis=1, keepdims=True)
+        return N.sigmoid(np, z)
+    return N.softmax(np, z, axis=-1)
 
 
 def _head_backward(head, out, g):
@@ -60,28 +59,6 @@ def _head_backward(head, out, g):
     if head == "sigmoid":
         return g * out * (1.0 - out)
     return out * (g - np.sum(g * out, axis=1, keepdims=True))
-
-
-def _check_X(X, n_features, name="X"):
-    try:
-        X = np.asarray(X)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    if X.ndim == 1 and n_features == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"{name} must have shape (n_samples, n_features), got {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} must have at least one sample, got shape {X.shape}")
-    if X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
-    X = X.astype(np.float64, copy=False)
-    bad = int(np.count_nonzero(~np.isfinite(X)))
-    if bad:
-        raise ValueError(f"{name} must be finite (no NaN or inf); {bad} of {X.size} values are not")
-    return X
 
 
 class Model(abc.ABC):
@@ -119,18 +96,20 @@ class Model(abc.ABC):
     def _shape_out(self, a):
         return a[:, 0] if self.n_outputs == 1 else a
 
-    def scores(self, X, params=None):
-        """Raw outputs before the head (logits for a classifier), shape (n,) or (n, k)."""
-        X = _check_X(X, self.n_features)
+    def scores(self, X, params=None, *, check_input: bool = True):
+        """Raw outputs before the head (logits for a classifier), shape (n,) or (n, k).
+        ``check_input=False`` skips the checks of X (for callers that checked it once)."""
+        if check_input:
+            X = V.check_X(X, self.n_features)
         return self._shape_out(self._forward(self.params if params is None else params, X)[0])
 
-    def forward(self, X, params=None, *, loss=None):
+    def forward(self, X, params=None, *, loss=None, check_input: bool = True):
         """The output ``loss`` sees: the head of ``head_for(loss)`` applied to the raw scores."""
-        X = _check_X(X, self.n_features)
+        if check_input:
+            X = V.check_X(X, self.n_features)
         head = self.output if loss is None else head_for(loss, self.n_outputs, self.output)
-        head = "identity" if head == "auto" else head
         z, _ = self._forward(self.params if params is None else params, X)
-        return self._shape_out(_apply_head(head, z))
+        return self._shape_out(apply_head(head, z))
 
     __call__ = forward
 
@@ -139,7 +118,7 @@ class Model(abc.ABC):
         """(cost, gradient dict): cost = loss(y, forward(X), "mean") + l2/2 * sum of squared weights."""
         params = self.params if params is None else params
         if check_input:
-            X = _check_X(X, self.n_features)
+            X = V.check_X(X, self.n_features)
         head = head_for(loss, self.n_outputs, self.output)
         with np.errstate(over="ignore", invalid="ignore"):
             z, cache = self._forward(params, X)
@@ -147,7 +126,7 @@ class Model(abc.ABC):
         if bad:
             raise FloatingPointError(f"the model's output is not finite: {bad} of {z.size} values "
                                      "overflowed")
-        out = _apply_head(head, z)
+        out = apply_head(head, z)
         value, g = loss.value_and_gradient(y, self._shape_out(out), sample_weight=sample_weight)
         g = np.asarray(g, dtype=np.float64).reshape(out.shape)
         grads = self._backward(params, cache, _head_backward(head, out, g))
@@ -279,7 +258,8 @@ class MLP(Model):
         params["b_out"] = np.zeros(self.n_outputs)
         return params
 
-    def _skip(self, i) -> bool:
+    def has_skip(self, i) -> bool:
+        """Whether hidden layer ``i`` adds its input to its activation (a residual connection)."""
         return self.residual and i > 0 and self.hidden[i] == self.hidden[i - 1]
 
     def _forward(self, params, X):
@@ -288,7 +268,7 @@ class MLP(Model):
         for i in range(len(self.hidden)):
             a = h @ params[f"W{i}"] + params[f"b{i}"]
             f = np.maximum(a, 0.0) if self.activation == "relu" else np.tanh(a)
-            h = h + f if self._skip(i) else f
+            h = h + f if self.has_skip(i) else f
             acts.append((a, f))
             hs.append(h)
         return h @ params["W_out"] + params["b_out"], (hs, acts)
@@ -303,5 +283,5 @@ class MLP(Model):
             grads[f"W{i}"] = hs[i].T @ da
             grads[f"b{i}"] = np.sum(da, axis=0)
             dx = da @ params[f"W{i}"].T
-            dh = dh + dx if self._skip(i) else dx
+            dh = dh + dx if self.has_skip(i) else dx
         return {k: grads[k] for k in params}

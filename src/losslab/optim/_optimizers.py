@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 from ._schedules import as_schedule
 
 __all__ = ["OptState", "Optimizer", "GradientDescent", "Momentum", "AdaGrad", "RMSProp", "Adam",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 from ._optimizers import get
 
 __all__ = ["Path", "minimize"]

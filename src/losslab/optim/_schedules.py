@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .._core import _validation as V
+from .._core import validation as V
 
 __all__ = ["Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "as_schedule"]
 

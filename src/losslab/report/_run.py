@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core._registry import names
+from .._core import names
 from .._io import write_atomic
 from .._io import json_types
 
@@ -135,7 +135,7 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     ``out``; returns the paths and the seconds each part took."""
     from .. import verify
     from ..advisor import advise, demo_table
-    from ..landscapes import _cases
+    from ..landscapes import cases as _cases
     from . import cards
 
     out = Path(out)
@@ -249,10 +249,8 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
             doc.claims(r.claims)
             doc.figure(r.figure(), r.name, r.title)
             if r.name in ("landscape-course-mse", "landscape-double_well"):
-                from ..landscapes._plot import plotly_figure
-
-                doc.plotly(plotly_figure(r.curves["landscape"], paths=r.curves.get("paths"),
-                                         title=r.title, log=r.curves.get("log", False)))
+                doc.plotly(r.curves["landscape"].plotly_figure(
+                    paths=r.curves.get("paths"), title=r.title, log=r.curves.get("log", False)))
         results["landscapes"] = land
         done("landscapes")
         # 7. neural-network landscapes -----------------------------------------------------------

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core._base import Loss
-from .._core._registry import get, names
+from .._core import Loss, get, names
 
 __all__ = ["probe", "card_rows", "card_text", "card_figure", "gallery_figure", "VARIANTS"]
 
@@ -48,14 +47,14 @@ def _domain_ok(domain, x):
 def _single(loss):
     """(xlabel, [(label, x, inputs(x), tangents(x))]) for a loss of (y_true, y_pred)."""
     rule, task = loss.shape_rule, loss.info.task
-    dom = loss._y_pred_domain()
+    dom = loss.info.domains["y_pred"]
     prob = hasattr(dom, "low") and dom.low == 0 and dom.high == 1
     out = []
     if rule == "same" and task == "regression":
         e = np.linspace(-3, 3, 241)
         # inside the domain with a margin of 0.5 (msle's log1p(y_pred) is steep near -1)
         ok = _domain_ok(dom, 1.0 + e) & _domain_ok(dom, 0.5 + e) & \
-            _domain_ok(loss._y_true_domain(), np.ones_like(e))
+            _domain_ok(loss.info.domains["y_true"], np.ones_like(e))
         e = e[ok]
         out.append(("y_true = 1", e, lambda x: (np.ones_like(x), 1.0 + x), lambda x: np.ones_like(x)))
         return "error y_pred - y_true", out
@@ -67,7 +66,7 @@ def _single(loss):
                             lambda x: np.ones_like(x)))
             return "predicted probability p", out
         s = np.linspace(-4, 4, 241)
-        labels = loss._y_true_domain()
+        labels = loss.info.domains["y_true"]
         neg = -1.0 if "-1" in str(labels) else 0.0
         for y in (1.0, neg):
             out.append((f"y = {y:g}", s, lambda x, y=y: (np.full_like(x, y), x),
@@ -167,9 +166,7 @@ def _ntxent_curve(loss, t):
 
 def probe(loss: Loss):
     """(xlabel, [(label, x, value(x), d value / dx)]) for one loss instance."""
-    from .._core._multi import MultiInputLoss
-
-    if isinstance(loss, MultiInputLoss):
+    if not loss.info.single_input:
         xlabel, specs = _multi(loss)
         if specs == "ntxent":
             t = np.linspace(0.0, np.pi, 91)

@@ -1,5 +1,5 @@
 """Training: ``train`` fits a model with any loss and optimiser and returns its ``History``."""
 
-from ._train import DivergenceError, History, check_targets, train
+from ._train import DivergenceError, History, check_data, check_targets, resolve_loss, train
 
-__all__ = ["DivergenceError", "History", "check_targets", "train"]
+__all__ = ["DivergenceError", "History", "check_data", "check_targets", "resolve_loss", "train"]

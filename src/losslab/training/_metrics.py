@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import _validation as V
+from .._core import validation as V
 
 # name -> (kind, scikit-learn function, keyword arguments for multiclass problems)
 METRICS = {

@@ -7,18 +7,17 @@ order of the samples in each epoch comes from ``numpy.random.default_rng(seed)``
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import _validation as V
-from .._core._base import Loss
-from .._core._multi import MultiInputLoss
-from .._core._registry import get as get_loss
-from ..models._models import Model, _check_X, head_for
-from ..optim import _optimizers as O
+from .._core import Loss
+from .._core import get as get_loss
+from .._core import validation as V
+from .._io import progress as progress_bar
+from ..models import Model, apply_head, head_for
+from ..optim import get as get_optimizer
 from . import _metrics as M
 
 __all__ = ["train", "History", "DivergenceError", "check_targets"]
@@ -74,45 +73,11 @@ class History:
         return out
 
 
-def _check_y(y, n, name="y"):
-    try:
-        arr = np.asarray(y)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} holds non-numeric values (dtype {arr.dtype}); ll.train needs "
-                        "numbers: encode class labels as 0, ..., k - 1 (LossClassifier does this)")
-    if arr.ndim == 0 or arr.shape[0] != n:
-        got = "a scalar" if arr.ndim == 0 else f"{arr.shape[0]}"
-        raise ValueError(f"X and {name} must have the same number of samples: X has {n}, "
-                         f"{name} has {got}")
-    if arr.dtype.kind == "f":
-        bad = int(np.count_nonzero(~np.isfinite(arr)))
-        if bad:
-            raise ValueError(f"{name} must be finite (no NaN or inf); {bad} of {arr.size} values "
-                             "are not")
-    return arr
-
-
-def _check_weight(w, n, name="sample_weight"):
-    if w is None:
-        return None
-    w = np.asarray(w, dtype=np.float64)
-    if w.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one weight per sample, got {w.shape}")
-    bad = int(np.count_nonzero(~np.isfinite(w) | (w < 0)))
-    if bad:
-        raise ValueError(f"{name} must be finite and >= 0; {bad} of {n} values are not")
-    if not np.any(w > 0):
-        raise ValueError(f"{name} must have at least one positive weight")
-    return w
-
-
 def check_targets(model: Model, loss: Loss, y) -> None:
     """Raise a clear error when ``loss`` cannot compare ``y`` with the model's output."""
-    if isinstance(loss, MultiInputLoss):
-        raise TypeError(f"{loss.name} takes {len(loss.inputs)} inputs {loss.inputs}; ll.train "
-                        "trains losses of (y_true, y_pred)")
+    if not loss.info.single_input:
+        raise TypeError(f"{loss.name} takes {len(loss.info.inputs)} inputs {loss.info.inputs}; "
+                        "ll.train trains losses of (y_true, y_pred)")
     k, n = model.n_outputs, y.shape[0]
     out_shape = (n,) if k == 1 else (n, k)
     rule = loss.shape_rule
@@ -124,7 +89,7 @@ def check_targets(model: Model, loss: Loss, y) -> None:
             raise ValueError(f"{loss.name} takes y as class indices of shape ({n},), got "
                              f"{y.shape}")
         return
-    if rule in ("rows", "samples") and k < 2 and rule == "rows":
+    if rule == "rows" and k < 2:
         raise ValueError(f"{loss.name} compares rows of class scores; the model has 1 output")
     if y.shape != out_shape:
         hint = ""
@@ -135,12 +100,231 @@ def check_targets(model: Model, loss: Loss, y) -> None:
                          f"must have shape {out_shape}, got {y.shape}{hint}")
 
 
-def _resolve_loss(loss):
+def resolve_loss(loss) -> Loss:
+    """A loss from a name or a ``Loss`` (anything else is refused)."""
     if isinstance(loss, str):
         return get_loss(loss)
     if not isinstance(loss, Loss):
         raise TypeError(f"loss must be a loss name or a losslab Loss, got {type(loss).__name__}")
     return loss
+
+
+def check_data(model: Model, loss: Loss, X, y, sample_weight=None, *, names=("X", "y",
+               "sample_weight")):
+    """(X, y, w) checked against the model and the loss: X float64 with the model's features, y
+    with one target per row that the loss can compare with the model's output, w one weight per
+    row (or None)."""
+    X = V.check_X(X, model.n_features, names[0])
+    y = V.check_y(y, X.shape[0], names[1], x_name=names[0])
+    w = V.check_sample_weight(sample_weight, X.shape[0], names[2])
+    check_targets(model, loss, y)
+    return X, y, w
+
+
+# ---- the parts of a run: validated settings, the cost, callbacks, the epoch loop ---------------
+
+@dataclass
+class _Setup:
+    """Everything ``train`` checked before the first step."""
+
+    model: Model
+    loss: Loss
+    opt: object
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None
+    val: tuple | None
+    epochs: int
+    batch_size: int
+    metrics: tuple
+    task: str
+    l2: float
+    shuffle: bool
+    record: str | None
+
+
+def _setup(model, loss, X, y, *, optimizer, epochs, batch_size, sample_weight, validation_data,
+           metrics, early_stopping, l2, shuffle, record) -> _Setup:
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a losslab model, got {type(model).__name__}")
+    loss = resolve_loss(loss)
+    opt = get_optimizer(optimizer)
+    epochs = V.check_scalar(epochs, "epochs", ge=1, integer=True)
+    l2 = V.check_scalar(l2, "l2", ge=0)
+    V.check_bool(shuffle, "shuffle")
+    V.check_bool(early_stopping, "early_stopping")
+    V.check_choice(record, "record", (None, "epoch", "step"))
+    X, y, w = check_data(model, loss, X, y, sample_weight)
+    n = X.shape[0]
+    batch_size = n if batch_size is None else batch_size
+    batch_size = min(V.check_scalar(batch_size, "batch_size", ge=1, integer=True), n)
+    task = M.task_of(model, loss)
+    metrics = M.check_metrics(metrics, task)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError("validation_data must be (X_val, y_val) or (X_val, y_val, w_val)")
+        wv = validation_data[2] if len(validation_data) == 3 else None
+        val = check_data(model, loss, validation_data[0], validation_data[1], wv,
+                         names=("X_val", "y_val", "w_val"))
+    elif early_stopping:
+        raise ValueError("early_stopping=True needs validation_data")
+    return _Setup(model, loss, opt, X, y, w, val, epochs, batch_size, metrics, task, l2, shuffle,
+                  record)
+
+
+class _Objective:
+    """The cost of a run and its measurements: value and parameter gradient on a batch, and the
+    epoch's record (cost and metrics) on a whole data set."""
+
+    def __init__(self, s: _Setup):
+        self.s = s
+        self.head = head_for(s.loss, s.model.n_outputs, s.model.output)
+
+    def value_and_grad(self, params, X, y, w, what="y"):
+        s = self.s
+        try:
+            return s.model.value_and_grad(s.loss, X, y, sample_weight=w, params=params, l2=s.l2,
+                                          check_input=False)
+        except ValueError as exc:
+            raise ValueError(f"{what} does not fit loss {s.loss.name!r}: {exc}") from None
+
+    def measure(self, params, data, what="y"):
+        """(cost, {metric: value}) of ``params`` on ``data`` = (X, y, w)."""
+        s = self.s
+        X, y, w = data
+        value, _ = self.value_and_grad(params, X, y, w, what)
+        if not s.metrics:
+            return value, {}
+        scores = s.model.scores(X, params, check_input=False)
+        pred = None
+        if s.task == "regression":
+            pred = apply_head(self.head, scores)
+            if s.loss.info.activation.startswith("exp"):
+                pred = np.exp(pred)
+        return value, M.compute(s.metrics, s.task, y, scores, pred)
+
+
+class _Stop(Exception):
+    """Raised by a callback to end the run after the current epoch."""
+
+
+class _EarlyStopping:
+    """Stop when the validation cost has not improved by more than ``min_delta`` for
+    ``patience`` epochs; keep the best epoch's parameters."""
+
+    def __init__(self, patience, min_delta):
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.best_epoch, self.best_params, self.stall = math.inf, 0, None, 0
+
+    def on_epoch(self, history, epoch, params):
+        monitored = history.val_loss[-1]
+        if monitored < self.best - self.min_delta:
+            self.best, self.best_epoch, self.best_params, self.stall = monitored, epoch, params, 0
+        else:
+            self.stall += 1
+        if self.stall >= self.patience:
+            history.stopped_early = True
+            raise _Stop
+
+    def on_end(self, history, params):
+        if self.best_epoch > 0:
+            history.best_epoch = self.best_epoch
+            return self.best_params
+        return params
+
+
+class _Convergence:
+    """The ``tol`` rule (scikit-learn's): stop when the training cost has not improved by more
+    than ``tol * max(1, |J|)`` for ``patience`` epochs."""
+
+    def __init__(self, tol, patience):
+        self.tol, self.patience, self.best, self.stall = tol, patience, math.inf, 0
+
+    def on_epoch(self, history, epoch, params):
+        j = history.loss[-1]
+        self.stall = 0 if j < self.best - self.tol * max(1.0, abs(j)) else self.stall + 1
+        self.best = min(self.best, j)
+        if self.stall >= self.patience:
+            history.converged = True
+            raise _Stop
+
+    def on_end(self, history, params):
+        return params
+
+
+class _Divergence:
+    """A cost or gradient that is not finite, or a cost above ``threshold * max(1, J0)``, raises
+    ``DivergenceError`` naming the update; the model's parameters are left unchanged."""
+
+    def __init__(self, threshold, j0, opt):
+        self.threshold, self.limit, self.opt = threshold, threshold * max(1.0, abs(j0)), opt
+        self.j0 = j0
+
+    def check_step(self, value, grads, history, epoch, params):
+        if not math.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads.values()):
+            self.fail("the cost or its gradient is not finite", history, epoch, params)
+        if value > self.limit:
+            self.fail(f"the cost reached {value:.3g}, more than {self.threshold:g} times its "
+                      f"initial value {self.j0:.3g}", history, epoch, params)
+
+    def check_epoch(self, j, history, epoch, params):
+        if not math.isfinite(j) or j > self.limit:
+            self.fail(f"the cost reached {j:.3g}", history, epoch, params)
+
+    def fail(self, reason, history, epoch, params):
+        step = history.steps
+        history.params = {k: v.copy() for k, v in params.items()}
+        lr = self.opt.learning_rate(max(step - 1, 0))
+        raise DivergenceError(
+            f"training diverged at step {step} (epoch {epoch}): after that update {reason}; lower "
+            f"the learning rate (lr={lr:g} with {type(self.opt).__name__}). model.params was left "
+            "unchanged.", step=step, epoch=epoch, history=history)
+
+
+def _record_epoch(history, s: _Setup, objective, params, guard, epoch):
+    """Append the epoch's cost and metrics (training, then validation) to ``history``."""
+    if guard is None:  # the initial record: nothing to compare with yet
+        j, mj = objective.measure(params, (s.X, s.y, s.w))
+    else:
+        try:
+            j, mj = objective.measure(params, (s.X, s.y, s.w))
+        except FloatingPointError as exc:
+            guard.fail(str(exc), history, epoch, params)
+        guard.check_epoch(j, history, epoch, params)
+    history.loss.append(j)
+    for m in s.metrics:
+        history.metrics.setdefault(m, []).append(mj[m])
+    if s.val is not None:
+        vj, vmj = objective.measure(params, s.val, "y_val")
+        history.val_loss.append(vj)
+        for m in s.metrics:
+            history.val_metrics.setdefault(m, []).append(vmj[m])
+    return j
+
+
+def _epoch(s: _Setup, objective, params, state, order, history, guard, epoch, traj):
+    """One pass over the data in batches of ``s.batch_size``: (params, state)."""
+    n = s.X.shape[0]
+    for start in range(0, n, s.batch_size):
+        idx = order[start:start + s.batch_size]
+        full = idx.size == n
+        Xb, yb = (s.X, s.y) if full else (s.X[idx], s.y[idx])
+        wb = None if s.w is None else (s.w if full else s.w[idx])
+        if wb is not None and not np.any(wb > 0):
+            continue  # a batch of zero weights carries no gradient
+        try:
+            value, grads = objective.value_and_grad(params, Xb, yb, wb)
+        except FloatingPointError as exc:
+            guard.fail(str(exc), history, epoch, params)
+        guard.check_step(value, grads, history, epoch, params)
+        history.step_loss.append(value)
+        params, state = s.opt.update(params, grads, state)
+        history.steps += 1
+        if s.record == "step":
+            traj.append(s.model.ravel(params))
+            history.trajectory_steps.append(history.steps)
+    return params, state
 
 
 def train(model: Model, loss, X, y, *, optimizer="adam", epochs: int = 100, batch_size=None,
@@ -169,189 +353,48 @@ def train(model: Model, loss, X, y, *, optimizer="adam", epochs: int = 100, batc
     divergence_threshold : the run is declared diverged, and ``DivergenceError`` raised, when a
         cost or gradient is not finite or the cost exceeds this multiple of max(1, initial cost).
     """
-    # ---- check everything before the first step ---------------------------------------------
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a losslab model, got {type(model).__name__}")
-    loss = _resolve_loss(loss)
-    opt = O.get(optimizer)
-    epochs = V.check_scalar(epochs, "epochs", ge=1, integer=True)
+    s = _setup(model, loss, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+               sample_weight=sample_weight, validation_data=validation_data, metrics=metrics,
+               early_stopping=early_stopping, l2=l2, shuffle=shuffle, record=record)
     patience = V.check_scalar(patience, "patience", ge=1, integer=True)
     min_delta = V.check_scalar(min_delta, "min_delta", ge=0)
     tol = V.check_scalar(tol, "tol", ge=0, allow_none=True)
-    l2 = V.check_scalar(l2, "l2", ge=0)
     divergence_threshold = V.check_scalar(divergence_threshold, "divergence_threshold", gt=1)
-    V.check_bool(shuffle, "shuffle")
-    V.check_bool(early_stopping, "early_stopping")
-    V.check_choice(record, "record", (None, "epoch", "step"))
-    X = _check_X(X, model.n_features)
-    n = X.shape[0]
-    y = _check_y(y, n)
-    w = _check_weight(sample_weight, n)
-    if batch_size is None:
-        batch_size = n
-    batch_size = min(V.check_scalar(batch_size, "batch_size", ge=1, integer=True), n)
-    check_targets(model, loss, y)
-    task = M.task_of(model, loss)
-    metrics = M.check_metrics(metrics, task)
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise TypeError("validation_data must be (X_val, y_val) or (X_val, y_val, w_val)")
-        Xv = _check_X(validation_data[0], model.n_features, "X_val")
-        yv = _check_y(validation_data[1], Xv.shape[0], "y_val")
-        wv = _check_weight(validation_data[2], Xv.shape[0], "w_val") if len(validation_data) == 3 else None
-        check_targets(model, loss, yv)
-    elif early_stopping:
-        raise ValueError("early_stopping=True needs validation_data")
-    head = head_for(loss, model.n_outputs, model.output)
-
-    def cost(params, Xa, ya, wa, what):
-        try:
-            return model.value_and_grad(loss, Xa, ya, sample_weight=wa, params=params, l2=l2,
-                                        check_input=False)
-        except ValueError as exc:
-            raise ValueError(f"{what} does not fit loss {loss.name!r}: {exc}") from None
-
-    def evaluate(params, Xa, ya, wa, what):
-        value, _ = cost(params, Xa, ya, wa, what)
-        scores = model._shape_out(model._forward(params, Xa)[0])
-        pred = None
-        if task == "regression" and metrics:
-            from ..models._models import _apply_head
-
-            pred = model._shape_out(_apply_head(head, model._forward(params, Xa)[0]))
-            if loss.info.activation.startswith("exp"):
-                pred = np.exp(pred)
-        return value, M.compute(metrics, task, ya, scores, pred)
-
+    objective = _Objective(s)
     history = History()
     params = {k: v.copy() for k, v in model.params.items()}
-    j0, m0 = evaluate(params, X, y, w, "y")
-    history.loss.append(j0)
-    for m in metrics:
-        history.metrics[m] = [m0[m]]
-    if validation_data is not None:
-        v0, vm0 = evaluate(params, Xv, yv, wv, "y_val")
-        history.val_loss.append(v0)
-        for m in metrics:
-            history.val_metrics[m] = [vm0[m]]
-    limit = divergence_threshold * max(1.0, abs(j0))
+    j0 = _record_epoch(history, s, objective, params, None, 0)  # epoch 0: the initial cost
+    guard = _Divergence(divergence_threshold, j0, s.opt)
+    stopper = (_EarlyStopping(patience, min_delta) if early_stopping
+               else _Convergence(tol, patience) if tol is not None else None)
     traj = [model.ravel(params)] if record else None
     if record:
         history.trajectory_steps.append(0)
-
-    # ---- the loop ------------------------------------------------------------------------------
     rng = np.random.default_rng(seed)
-    state = opt.init(params)
-    best = (math.inf, 0, params)
-    monitor_best, stall = math.inf, 0
-    bar = _progress(progress, epochs)
+    n = s.X.shape[0]
+    state = s.opt.init(params)
     t0 = time.perf_counter()
-    try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if shuffle and batch_size < n else np.arange(n)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                full = idx.size == n
-                Xb, yb = (X, y) if full else (X[idx], y[idx])
-                wb = None if w is None else (w if full else w[idx])
-                if wb is not None and not np.any(wb > 0):
-                    continue  # a batch of zero weights carries no gradient
-                step = history.steps + 1
-                try:
-                    value, grads = cost(params, Xb, yb, wb, "y")
-                except FloatingPointError as exc:
-                    _diverged(f"{exc}", history.steps, epoch, history, opt, params, model)
-                gnorm_bad = not all(np.all(np.isfinite(g)) for g in grads.values())
-                if not math.isfinite(value) or gnorm_bad:
-                    _diverged("the cost or its gradient is not finite", history.steps, epoch,
-                              history, opt, params, model)
-                if value > limit:
-                    _diverged(f"the cost reached {value:.3g}, more than {divergence_threshold:g} "
-                              f"times its initial value {j0:.3g}", history.steps, epoch, history,
-                              opt, params, model)
-                history.step_loss.append(value)
-                params, state = opt.update(params, grads, state)
-                history.steps = step
-                if record == "step":
-                    traj.append(model.ravel(params))
-                    history.trajectory_steps.append(step)
-            try:
-                j, mj = evaluate(params, X, y, w, "y")
-            except FloatingPointError as exc:
-                _diverged(f"{exc}", history.steps, epoch, history, opt, params, model)
-            if not math.isfinite(j) or j > limit:
-                _diverged(f"the cost reached {j:.3g}", history.steps, epoch,
-                          history, opt, params, model)
-            history.loss.append(j)
+    with progress_bar(s.epochs, "training", enabled=progress, unit="epoch ") as bar:
+        for epoch in range(1, s.epochs + 1):
+            order = rng.permutation(n) if s.shuffle and s.batch_size < n else np.arange(n)
+            params, state = _epoch(s, objective, params, state, order, history, guard, epoch,
+                                   traj)
+            j = _record_epoch(history, s, objective, params, guard, epoch)
             history.epochs = epoch
-            for m in metrics:
-                history.metrics[m].append(mj[m])
             if record == "epoch":
                 traj.append(model.ravel(params))
                 history.trajectory_steps.append(history.steps)
-            monitored = j
-            if validation_data is not None:
-                vj, vmj = evaluate(params, Xv, yv, wv, "y_val")
-                history.val_loss.append(vj)
-                for m in metrics:
-                    history.val_metrics[m].append(vmj[m])
-                if early_stopping:
-                    monitored = vj
-            if bar is not None:
-                bar[0].update(bar[1], advance=1, description=f"loss {j:.4g}")
-            if early_stopping:
-                if monitored < best[0] - min_delta:
-                    best = (monitored, epoch, params)
-                    stall = 0
-                else:
-                    stall += 1
-                if stall >= patience:
-                    history.stopped_early = True
+            bar.advance(description=f"loss {j:.4g}")
+            if stopper is not None:
+                try:
+                    stopper.on_epoch(history, epoch, params)
+                except _Stop:
                     break
-            elif tol is not None:
-                if monitored < monitor_best - tol * max(1.0, abs(monitored)):
-                    stall = 0
-                else:
-                    stall += 1
-                monitor_best = min(monitor_best, monitored)
-                if stall >= patience:
-                    history.converged = True
-                    break
-    finally:
-        if bar is not None:
-            bar[0].stop()
-    if early_stopping and best[1] > 0:
-        params = best[2]
-        history.best_epoch = best[1]
-    else:
-        history.best_epoch = history.epochs
+    history.best_epoch = history.epochs
+    if stopper is not None:
+        params = stopper.on_end(history, params)
     history.seconds = time.perf_counter() - t0
     history.trajectory = None if traj is None else np.asarray(traj)
     history.params = {k: v.copy() for k, v in params.items()}
     model.params = params
     return history
-
-
-def _diverged(reason, step, epoch, history, opt, params, model):
-    history.params = {k: v.copy() for k, v in params.items()}
-    lr = opt.learning_rate(max(step - 1, 0))
-    raise DivergenceError(
-        f"training diverged at step {step} (epoch {epoch}): after that update {reason}; lower the "
-        "learning rate "
-        f"(lr={lr:g} with {type(opt).__name__}). model.params was left unchanged.",
-        step=step, epoch=epoch, history=history)
-
-
-def _progress(progress, epochs):
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("epoch {task.completed}/{task.total}"), TimeRemainingColumn(),
-                   transient=True)
-    task = bar.add_task("training", total=epochs)
-    bar.start()
-    return bar, task

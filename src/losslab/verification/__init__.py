@@ -1,7 +1,7 @@
 """``losslab.verify`` (this module is ``losslab.verification``): every loss against PyTorch and against finite differences.
 
 For each registered loss, ``verify`` draws ``n_cases`` random cases (cycling through the
-hyperparameter settings in ``_references.SETTINGS``) and, in float64:
+hyperparameter settings the loss declares, ``verify_settings``) and, in float64:
 
 * compares value and gradient with the loss's PyTorch oracle (autograd) for every reduction
   (``none``, ``sum``, ``mean``), without and with per-sample weights;
@@ -25,15 +25,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .._core._registry import get, names as _names
-from ._finite_diff import numerical_gradient, numerical_hessian, relative_error
-from ._references import ORACLE, ORACLES, SETTINGS
+from .._core import get, loss_class, names as _names
+from ._finite_diff import STEP as FD_STEP, numerical_gradient, numerical_hessian, relative_error
+from ._references import oracle_for
 
 TORCH_RTOL = 1e-10
 FD_RTOL = 1e-7
 FD_FLOOR = 1e-6  # derivatives smaller than this in every entry are compared absolutely
 
-__all__ = ["verify", "VerificationRow", "VerificationReport", "TORCH_RTOL", "FD_RTOL"]
+__all__ = ["verify", "VerificationRow", "VerificationReport", "TORCH_RTOL", "FD_RTOL", "FD_FLOOR", "FD_STEP",
+           "oracle_for", "numerical_gradient", "numerical_hessian", "relative_error", "case_inputs"]
 
 
 @dataclass
@@ -71,12 +72,14 @@ class VerificationReport:
                 "rows": [asdict(r) | {"ok": r.ok} for r in self.rows]}
 
 
-def _case_inputs(loss, rng, case):
+def case_inputs(loss, rng, case):
     n = int(rng.integers(2, 25))
+    """The inputs of verification case ``case``: ``loss.sample_inputs`` for 2 to 24 samples, and
+    every fourth case of an elementwise loss on a 2-D array."""
     if loss.shape_rule == "same" and case % 4 == 3:  # elementwise losses on 2-D arrays too
-        inputs = loss._random_inputs(rng, 3 * n)
+        inputs = loss.sample_inputs(rng, 3 * n)
         return tuple(np.asarray(a).reshape(n, 3) for a in inputs)
-    return tuple(loss._random_inputs(rng, n))
+    return tuple(loss.sample_inputs(rng, n))
 
 
 def _as_tuple(g):
@@ -97,7 +100,7 @@ def _torch_side(torch, oracle, loss, inputs, weights, reduction):
         if reduction == "none":
             out = per * w
         else:
-            mask = loss._inputs_mask(np, [np.asarray(a) for a in inputs])  # ignored samples leave the mean
+            mask = loss.sample_mask(*inputs)  # ignored samples leave the mean
             if mask is not None:
                 w = w * torch.as_tensor(np.asarray(mask, dtype=np.float64)).reshape(w.shape)
             if reduction == "sum":
@@ -112,9 +115,10 @@ def _torch_side(torch, oracle, loss, inputs, weights, reduction):
 
 
 def _verify_one(name, n_cases, n_fd, seed, torch):
-    settings = SETTINGS[name]
-    oracle = ORACLES.get(name)
-    row = VerificationRow(name=name, oracle=ORACLE.get(name, "-") if torch else "PyTorch not installed",
+    cls = loss_class(name)
+    settings = cls.verify_settings
+    oracle = oracle_for(cls)
+    row = VerificationRow(name=name, oracle=(cls.torch_reference or "-") if torch else "PyTorch not installed",
                           cases=n_cases, comparisons=0, value_error=0.0 if torch else None,
                           gradient_error=0.0 if torch else None, fd_gradient_error=0.0,
                           fd_hessian_error=0.0, hessian="")
@@ -124,8 +128,8 @@ def _verify_one(name, n_cases, n_fd, seed, torch):
         kinds = set(filter(None, row.hessian.split(" / "))) | {loss.info.hessian}
         row.hessian = " / ".join(sorted(kinds))
         rng = np.random.default_rng([seed, zlib.crc32(name.encode()), case])
-        inputs = _case_inputs(loss, rng, case)
-        weights = rng.uniform(0.1, 2.0, size=loss._batch_size([np.asarray(a) for a in inputs]))
+        inputs = case_inputs(loss, rng, case)
+        weights = rng.uniform(0.1, 2.0, size=loss.n_samples(*inputs))
         where = f"{loss!r}, case {case}"
         if torch is not None and oracle is not None:
             for w in (None, weights):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-STEP = 1e-4
+from .._core import numerics as M
+
+STEP = M.FD_STEP
 
 
 def _slices(shape, elementwise, batch_axis=0):
@@ -31,7 +33,7 @@ def _slices(shape, elementwise, batch_axis=0):
 
 
 def _batch_axis(loss, k):
-    return loss._batch_axis(loss.inputs[k]) if hasattr(loss, "_batch_axis") else 0
+    return loss.info.batch_axes[loss.inputs[k]]
 
 
 def _replace(inputs, k, x):
@@ -48,9 +50,8 @@ def _component(loss, grads, k):
 
 
 def _central(f, x, mask):
-    h = STEP * np.maximum(1.0, np.abs(x)) * mask
-    vals = [f(x + s * h) for s in (-2, -1, 1, 2)]
-    return vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3], h
+    h = M.fd_step(x) * mask
+    return M.stencil(f, x, h), h
 
 
 def _coupled_gradient(f, x):
@@ -71,7 +72,7 @@ def numerical_gradient(loss, inputs, k):
     """d l_i / d inputs[k], elementwise, for the unreduced loss (reduction="none"); for coupled
     losses (one sample's value depends on others' inputs) the gradient of the summed loss."""
     x = np.asarray(inputs[k], dtype=np.float64)
-    if getattr(loss, "coupled", False):
+    if loss.coupled:
         return _coupled_gradient(lambda xk: float(loss(*_replace(inputs, k, xk), reduction="sum")), x)
 
     def value(xk):
@@ -96,7 +97,7 @@ def numerical_hessian(loss, inputs, k):
     def grad(xk):
         return _component(loss, loss.gradient(*_replace(inputs, k, xk), reduction="none"), k)
 
-    if getattr(loss, "coupled", False):
+    if loss.coupled:
         full = _coupled_gradient(grad, x)  # full[idx] = d grad / d x[idx]
         return np.array([full[idx][idx] for idx in np.ndindex(x.shape)]).reshape(x.shape)
 

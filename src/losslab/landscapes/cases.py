@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import optim
-from .._core._registry import get as get_loss
-from ..labs._result import LabResult
+from .._core import get as get_loss
+from ..labs import LabResult
 from ..models import Linear
 from ..training import train
 from . import _critical as C
