@@ -11,7 +11,7 @@ import losslab as ll
 from losslab.cli import app
 from losslab.report import cards
 
-VARIANT_CASES = [(n, p) for n in ll.names() for p, _ in cards._variants(n)]
+VARIANT_CASES = [(n, p) for n in ll.names() for p, _ in cards.variants(n)]
 
 
 @pytest.mark.parametrize("name,params", VARIANT_CASES,

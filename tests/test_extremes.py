@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import losslab as ll
-from losslab._core import _math as M
+from losslab._core import numerics as M
 
 LOGIT_LOSSES = [
     ("bce", {"from_logits": True}), ("bce", {"from_logits": True, "pos_weight": 3.0}),

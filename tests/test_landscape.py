@@ -195,22 +195,14 @@ def test_resumed_equals_uninterrupted(tmp_path, rng, monkeypatch):
     kw = dict(plane=plane, alpha=a, beta=b, chunk_bytes=30_000)
     whole = L.landscape(model, "huber", X, y, **kw)
     assert whole.meta["chunk_points"] < 20  # many chunks
-    from losslab.landscapes import _evaluate
-
-    calls = {"n": 0}
-    original = _evaluate._FirstLayer.values
-
-    def dies_after_three(self, coords):
-        calls["n"] += 1
-        if calls["n"] > 3:
-            raise KeyboardInterrupt  # the run is killed mid-grid
-        return original(self, coords)
-
+    # A run killed mid-grid leaves some finished chunks and perhaps a chunk cut short: made here
+    # by keeping three chunks of a finished store and adding a stray temporary file.
     store = tmp_path / "grid"
-    monkeypatch.setattr(_evaluate._FirstLayer, "values", dies_after_three)
-    with pytest.raises(KeyboardInterrupt):
-        L.landscape(model, "huber", X, y, store=store, **kw)
-    monkeypatch.setattr(_evaluate._FirstLayer, "values", original)
+    L.landscape(model, "huber", X, y, store=store, **kw)
+    chunks = sorted(store.glob("chunk_*.npy"))
+    assert len(chunks) > 3
+    for path in chunks[3:]:
+        path.unlink()
     assert len(list(store.glob("chunk_*.npy"))) == 3
     (store / "chunk_000005.npy.123.tmp").write_bytes(b"half a chunk")  # a write cut short
     resumed = L.landscape(model, "huber", X, y, store=store, **kw)

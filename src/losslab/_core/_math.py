@@ -124,6 +124,21 @@ def one_minus_softmax(xp, x):
     return xp.where(is_max > 0, rest / total, 1.0 - e / total)
 
 
+def row_scale(xp, v, axis=-1):
+    """max(1, max |v|) along ``axis`` (kept): dividing a vector by it before a dot product keeps
+    its squared norm finite for any finite entries (|v|^2 overflows from about 1e154), and leaves
+    small vectors untouched (so eps terms keep their meaning)."""
+    return xp.maximum(xp.max(xp.abs(v), axis=axis, keepdims=True), 1.0)
+
+
+def scaled_norm(xp, v, axis=-1):
+    """(|v|_2 / k, k) with k = ``row_scale``: the Euclidean norm without overflow, kept as two
+    factors so that callers can form ratios such as v / |v| without ever computing |v|^2."""
+    k = row_scale(xp, v, axis)
+    w = v / k
+    return xp.sqrt(xp.sum(w * w, axis=axis, keepdims=True)), k
+
+
 # ---- sample-major helpers for the layers above (models, estimators, metrics) -------------------
 
 

@@ -334,7 +334,8 @@ def _scale_for(xp, w, mask, reduction, vshape, dtype):
     if w is None:
         return 1.0 / math.prod(vshape)
     ones = xp.ones(vshape, dtype=dtype)
-    total = float(xp.sum(w * ones))
+    with np.errstate(over="ignore"):  # an overflowing sum is handled just below
+        total = float(xp.sum(w * ones))
     if total == 0.0:
         return NOTHING
     if not math.isfinite(total):  # huge weights: their sum overflows, their ratios do not
@@ -351,7 +352,8 @@ def _reduce_value(xp, value, scale, reduction):
     if scale is None:
         return xp.sum(value)
     if isinstance(scale, float):
-        total = xp.sum(value) * scale
+        with np.errstate(over="ignore"):  # an overflowing sum is taken again, scaled first
+            total = xp.sum(value) * scale
         if not math.isfinite(float(total)) and math.isfinite(float(xp.max(xp.abs(value)))):
             total = xp.sum(value * scale)
         return total

@@ -195,7 +195,9 @@ def check_domain(xp, x, name: str, domain, *, n_classes: int | None = None, igno
 def check_finite(xp, x, name: str):
     # Fast path: one sum. NaN or +-inf anywhere makes it non-finite; a finite sum proves every
     # value finite. Only an overflowing sum of finite values takes the exact scan needlessly.
-    if math.isfinite(float(xp.sum(x))):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(xp.sum(x))
+    if math.isfinite(total):
         return
     n_bad = count(xp, ~xp.isfinite(x))
     if n_bad:
@@ -259,7 +261,9 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
     X = X.astype(np.float64, copy=False)
-    if not math.isfinite(float(np.sum(X))):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(X))
+    if not math.isfinite(total):
         bad = int(np.count_nonzero(~np.isfinite(X)))
         if bad:
             raise ValueError(_finite_message(name, bad, X.size))
@@ -279,7 +283,9 @@ def check_y(y, n_samples: int, name: str = "y", *, x_name: str = "X") -> np.ndar
         got = "a scalar" if arr.ndim == 0 else f"{arr.shape[0]}"
         raise ValueError(f"{x_name} and {name} must have the same number of samples: {x_name} has "
                          f"{n_samples}, {name} has {got}")
-    if arr.dtype.kind == "f" and not math.isfinite(float(np.sum(arr))):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(arr)) if arr.dtype.kind == "f" else 0.0
+    if not math.isfinite(total):
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         if bad:
             raise ValueError(_finite_message(name, bad, arr.size))

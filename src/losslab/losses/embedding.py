@@ -60,37 +60,45 @@ class CosineDistance(Loss):
 
     def _kernel(self, xp, inputs, order):
         y, p = inputs
-        # class-major: vectors along axis 0, samples along axis 1
+        # class-major: vectors along axis 0, samples along axis 1. Each vector is divided by
+        # k = max(1, max|x|) first (``row_scale``), so no squared norm overflows: with p = k p',
+        # |p| = k n', and the gradient and hessian carry 1/k and 1/k^2.
         eps = self.eps
-        u = y / xp.maximum(xp.sqrt(xp.sum(y * y, axis=0, keepdims=True)), eps)
-        n_raw = xp.sqrt(xp.sum(p * p, axis=0, keepdims=True))
-        clamped = n_raw <= eps
-        n = xp.maximum(n_raw, eps)
-        s = xp.sum(u * p, axis=0, keepdims=True)
+        ny, ky = M.scaled_norm(xp, y, axis=0)
+        u = (y / ky) / xp.maximum(ny, eps / ky)
+        n1, k = M.scaled_norm(xp, p, axis=0)
+        q = p / k
+        clamped = n1 <= eps / k
+        n = xp.maximum(n1, eps / k)  # the clamped norm, divided by k
+        s = xp.sum(u * q, axis=0, keepdims=True)
         value = 1.0 - (s / n)[0, ...]
         grad = hess = None
         if order >= 1:
             free = 1.0 - xp.astype(clamped, p.dtype)  # 0 where the norm is the constant eps
-            grad = -u / n + free * s * p / (n * n * n)
+            n3 = n * n * n
+            grad = (-u / n + free * s * q / n3) / k
             if order >= 2:
-                n3 = n * n * n
-                hess = free * (2.0 * u * p / n3 + s / n3 - 3.0 * s * p * p / (n3 * n * n))
+                hess = free * (2.0 * u * q / n3 + s / n3 - 3.0 * s * q * q / (n3 * n * n)) / k / k
         return value, grad, hess
 
 
 def _cosine_terms(xp, x1, x2, eps, order):
     """torch's cosine of cosine_embedding_loss, c = <x1, x2> / sqrt((|x1|^2 + eps)(|x2|^2 + eps)),
-    with its gradients and hessian diagonals in x1 and x2."""
-    a = _dot(xp, x1, x1) + eps
-    b = _dot(xp, x2, x2) + eps
-    d = xp.sqrt(a * b)
-    c = _dot(xp, x1, x2) / d
+    with its gradients and hessian diagonals in x1 and x2. Each row is divided by
+    k = max(1, max|x|) first (``row_scale``): with x = k x', |x|^2 + eps = k^2 (|x'|^2 + eps/k^2),
+    so no squared norm overflows; the derivatives carry 1/k and 1/k^2."""
+    k1, k2 = M.row_scale(xp, x1), M.row_scale(xp, x2)
+    y1, y2 = x1 / k1, x2 / k2
+    a = _dot(xp, y1, y1) + eps / k1 / k1
+    b = _dot(xp, y2, y2) + eps / k2 / k2
+    d = xp.sqrt(a) * xp.sqrt(b)
+    c = _dot(xp, y1, y2) / d
     out = [c[..., 0]]
     if order >= 1:
-        out.append((x2 / d - c * x1 / a, x1 / d - c * x2 / b))
+        out.append(((y2 / d - c * y1 / a) / k1, (y1 / d - c * y2 / b) / k2))
     if order >= 2:
-        out.append((-2.0 * x1 * x2 / (a * d) + 3.0 * c * x1 * x1 / (a * a) - c / a,
-                    -2.0 * x1 * x2 / (b * d) + 3.0 * c * x2 * x2 / (b * b) - c / b))
+        out.append(((-2.0 * y1 * y2 / (a * d) + 3.0 * c * y1 * y1 / (a * a) - c / a) / k1 / k1,
+                    (-2.0 * y1 * y2 / (b * d) + 3.0 * c * y2 * y2 / (b * b) - c / b) / k2 / k2))
     return out
 
 
@@ -201,7 +209,8 @@ class Contrastive(_Pair):
     def _kernel(self, xp, inputs, order):
         x1, x2, y = inputs
         delta = x1 - x2
-        d = xp.sqrt(_dot(xp, delta, delta))
+        nd, k = M.scaled_norm(xp, delta)  # |delta| = k nd without squaring huge entries
+        d = k * nd
         yk = y[:, None]
         slack = xp.maximum(self.margin - d, 0.0)
         value = (0.5 * (yk * d * d + (1.0 - yk) * slack * slack))[:, 0]
@@ -213,7 +222,8 @@ class Contrastive(_Pair):
             grads = (g1, -g1)
             if order >= 2:
                 on = (1.0 - yk) * xp.astype((slack > 0) & (d > 0), x1.dtype)
-                u2 = delta * delta / (d_safe * d_safe)
+                r = delta / d_safe
+                u2 = r * r
                 h = yk + on * (u2 - slack / d_safe + slack * u2 / d_safe)
                 hess = (h, h + 0.0)
         return value, grads, hess
@@ -222,6 +232,10 @@ class Contrastive(_Pair):
 def _pnorm_terms(xp, v, p, order):
     """|v|_p over the last axis with its gradient and hessian diagonal, for any p >= 1 (odd p
     included: |v_i|, never v_i**p). Where the norm is 0 the derivatives are taken as 0."""
+    # Computed on v' = v / k, k = max(1, max|v|) (``row_scale``): |v|_p = k |v'|_p never
+    # overflows in the powers; the gradient is scale-free and the hessian carries 1/k.
+    k = M.row_scale(xp, v)
+    v = v / k
     a = xp.abs(v)
     if p == 2:  # closed forms for the common norms: no general powers
         norm = xp.sqrt(_dot(xp, v, v))
@@ -229,7 +243,7 @@ def _pnorm_terms(xp, v, p, order):
         norm = M.trailing_sum(xp, a)
     else:
         norm = M.trailing_sum(xp, a ** p) ** (1.0 / p)
-    out = [norm[..., 0]]
+    out = [(k * norm)[..., 0]]
     if order >= 1:
         safe = xp.where(norm > 0, norm, 1.0)
         live = xp.astype(norm > 0, v.dtype)
@@ -241,7 +255,7 @@ def _pnorm_terms(xp, v, p, order):
             r = a / safe  # |v_i| / |v|_p in [0, 1]
             out.append(live * xp.sign(v) * r ** (p - 1))
         if order >= 2 and p == 2:
-            out.append(live * (1.0 - v * v / (safe * safe)) / safe)
+            out.append(live * (1.0 - v * v / (safe * safe)) / (safe * k))
         elif order >= 2:
             r = a / safe
             # (p - 1) (|v_i|^(p-2) |v|^(1-p) - |v_i|^(2p-2) |v|^(1-2p)), written with r
@@ -250,7 +264,7 @@ def _pnorm_terms(xp, v, p, order):
             else:
                 r_safe = xp.where(a > 0, r, 1.0)
                 term = xp.where(a > 0, r_safe ** (p - 2), 0.0 if p > 2 else 1.0)
-                out.append(live * (p - 1) * (term - r ** (2 * p - 2)) / safe)
+                out.append(live * (p - 1) * (term - r ** (2 * p - 2)) / (safe * k))
     return out
 
 

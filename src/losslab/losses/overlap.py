@@ -23,8 +23,13 @@ _MAP = V.Interval(0.0, 1.0, note="probability maps")
 def _check_axis(axis):
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    if not axes or not all(isinstance(a, (int, np.integer)) and a >= 1 for a in axes):
+    is_int = isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+    if not is_int and not isinstance(axis, (tuple, list)):
+        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r} of type "
+                        f"{type(axis).__name__}")
+    axes = (axis,) if is_int else tuple(axis)
+    if not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and a >= 1
+                           for a in axes):
         raise ValueError(f"axis must be None or non-batch axes (integers >= 1), got {axis!r}")
     return tuple(sorted(int(a) for a in axes))
 

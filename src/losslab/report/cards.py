@@ -191,7 +191,7 @@ def probe(loss: Loss):
     return xlabel, curves
 
 
-def _variants(name):
+def variants(name):
     spec = VARIANTS.get(name)
     if not spec:
         return [({}, "")]
@@ -235,7 +235,7 @@ def card_text(name) -> str:
 
 def _draw(ax_v, ax_g, name):
     xlabel = ""
-    for params, plabel in _variants(name):
+    for params, plabel in variants(name):
         loss = get(name, **params)
         xlabel, curves = probe(loss)
         for label, x, v, g in curves:
@@ -270,7 +270,7 @@ def gallery_figure(loss_names=None, cols: int = 5):
     fig = Figure(figsize=(3.2 * cols, 2.6 * rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(rows, cols))
     for ax, name in zip(axes.ravel(), loss_names):
-        for params, plabel in _variants(name):
+        for params, plabel in variants(name):
             xlabel, curves = probe(get(name, **params))
             for label, x, v, _ in curves:
                 ax.plot(x, v, lw=1, label=", ".join(s for s in (label, plabel) if s))
