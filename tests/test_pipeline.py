@@ -302,3 +302,16 @@ def test_logits_that_overflow_do_so_as_torch_does(name, kw):
            torch.nn.functional.poisson_nll_loss(torch.tensor([1e4], dtype=torch.float64),
                                                 torch.tensor([1.0], dtype=torch.float64)))
     assert float(ref) == math.inf  # oracle: torch overflows alike
+
+
+def test_a_model_takes_a_prepared_loss():
+    # Oracle: the same cost and gradient from the loss and its targets (exact: same kernel).
+    rng = np.random.default_rng(8)
+    X, y, w = rng.normal(size=(20, 3)), rng.integers(0, 3, size=20), rng.uniform(0.5, 1.5, 20)
+    model = ll.models.MLP(3, (5,), n_outputs=3, seed=0)
+    loss = ll.get("sparse_cce", from_logits=True)
+    v1, g1 = model.value_and_grad(loss, X, y, sample_weight=w)
+    v2, g2 = model.value_and_grad(loss.prepare(y, sample_weight=w), X)
+    assert v1 == v2 and all(np.array_equal(g1[k], g2[k]) for k in g1)
+    with pytest.raises(TypeError, match="a prepared loss holds its targets"):
+        model.value_and_grad(loss.prepare(y), X, y)

@@ -243,3 +243,22 @@ def test_corrected_pytorch_equivalents():
     t = torch.nn.functional
     assert float(t.cross_entropy(torch.tensor(logits), torch.tensor([0, 1]))) == pytest.approx(
         float(ll.get("sparse_cce", from_logits=True)([0, 1], logits)), rel=1e-14)
+
+
+def test_every_registered_loss_has_an_oracle_and_names_it():
+    # The verification data lives with the registry entry: each class declares its settings and
+    # what its oracle is, and an oracle is enrolled for that class. Nothing is keyed by a string.
+    from losslab.verification import oracle_for
+
+    for name in ll.names():
+        cls = ll.loss_class(name)
+        assert oracle_for(cls) is not None, name
+        assert cls.torch_reference, name
+        assert cls.verify_settings and all(isinstance(s, dict) for s in cls.verify_settings), name
+        for params in cls.verify_settings:
+            ll.get(name, **params)  # every declared setting builds
+
+
+def test_the_verification_table_shows_each_oracle():
+    row = verify(["huber"], n_cases=2).rows[0]
+    assert row.oracle == ll.loss_class("huber").torch_reference

@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import models as _models
 from ._core import get as get_loss
+from ._core import numerics as N
 from ._core import names as loss_names
 from .training import train
 
@@ -268,13 +269,11 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
         check_is_fitted(self)
         scores = self.model_.scores(validate_data(self, X, reset=False, dtype=np.float64))
         if scores.ndim == 1 or self._one_vs_rest:
-            p = np.exp(-np.logaddexp(0.0, -scores))  # sigmoid, stable at both ends
+            p = N.sigmoid(np, scores)
             if scores.ndim == 1:
                 return np.column_stack([1.0 - p, p])
             return p / p.sum(axis=1, keepdims=True)  # one-vs-rest, normalised (as scikit-learn)
-        z = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return N.softmax(np, scores, axis=1)
 
     @available_if(_models_probabilities)
     def predict_log_proba(self, X):

@@ -22,6 +22,7 @@ import copy
 
 import numpy as np
 
+from .._core import PreparedLoss
 from .._core import numerics as N
 from .._core import validation as V
 
@@ -113,13 +114,20 @@ class Model(abc.ABC):
 
     __call__ = forward
 
-    def value_and_grad(self, loss, X, y, *, sample_weight=None, params=None, l2: float = 0.0,
+    def value_and_grad(self, loss, X, y=None, *, sample_weight=None, params=None, l2: float = 0.0,
                        check_input: bool = True):
-        """(cost, gradient dict): cost = loss(y, forward(X), "mean") + l2/2 * sum of squared weights."""
+        """(cost, gradient dict): cost = loss(y, forward(X), "mean") + l2/2 * sum of squared weights.
+
+        ``loss`` may be a prepared loss (``loss.prepare(y, sample_weight=w)``): its targets and
+        weights were checked once, and ``y`` and ``sample_weight`` are then not given."""
         params = self.params if params is None else params
         if check_input:
             X = V.check_X(X, self.n_features)
-        head = head_for(loss, self.n_outputs, self.output)
+        prepared = isinstance(loss, PreparedLoss)
+        if prepared and (y is not None or sample_weight is not None):
+            raise TypeError("a prepared loss holds its targets and weights: pass neither y nor "
+                            "sample_weight")
+        head = head_for(loss.loss if prepared else loss, self.n_outputs, self.output)
         with np.errstate(over="ignore", invalid="ignore"):
             z, cache = self._forward(params, X)
         bad = int(np.count_nonzero(~np.isfinite(z)))
@@ -127,7 +135,10 @@ class Model(abc.ABC):
             raise FloatingPointError(f"the model's output is not finite: {bad} of {z.size} values "
                                      "overflowed")
         out = apply_head(head, z)
-        value, g = loss.value_and_gradient(y, self._shape_out(out), sample_weight=sample_weight)
+        if prepared:
+            value, g = loss.value_and_gradient(self._shape_out(out))
+        else:
+            value, g = loss.value_and_gradient(y, self._shape_out(out), sample_weight=sample_weight)
         g = np.asarray(g, dtype=np.float64).reshape(out.shape)
         grads = self._backward(params, cache, _head_backward(head, out, g))
         value = float(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import numerics as N
 from .._core import validation as V
 
 # name -> (kind, scikit-learn function, keyword arguments for multiclass problems)
@@ -71,8 +72,7 @@ def compute(metrics, task, y, scores, prediction) -> dict:
     elif task == "multiclass":
         yt = class_targets(y)
         labels = np.argmax(scores, axis=1)
-        z = scores - scores.max(axis=1, keepdims=True)
-        ranks = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        ranks = N.softmax(np, scores, axis=1)
     for m in metrics:
         kind, fname, kwargs = METRICS[m]
         fn = getattr(skm, fname)

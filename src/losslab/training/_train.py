@@ -175,25 +175,43 @@ def _setup(model, loss, X, y, *, optimizer, epochs, batch_size, sample_weight, v
 
 class _Objective:
     """The cost of a run and its measurements: value and parameter gradient on a batch, and the
-    epoch's record (cost and metrics) on a whole data set."""
+    epoch's record (cost and metrics) on a whole data set. The loss is prepared once on the
+    training targets (and on the validation targets), so full-batch steps and the per-epoch
+    records never check the targets again; a mini-batch prepares its own slice."""
 
     def __init__(self, s: _Setup):
         self.s = s
         self.head = head_for(s.loss, s.model.n_outputs, s.model.output)
+        self.train = self._prepare(s.y, s.w, "y")
+        self.val = None if s.val is None else self._prepare(s.val[1], s.val[2], "y_val")
 
-    def value_and_grad(self, params, X, y, w, what="y"):
+    def _prepare(self, y, w, what):
+        try:
+            return self.s.loss.prepare(y, sample_weight=w)
+        except ValueError as exc:
+            raise ValueError(f"{what} does not fit loss {self.s.loss.name!r}: {exc}") from None
+
+    def value_and_grad(self, params, X, prepared, what="y"):
         s = self.s
         try:
-            return s.model.value_and_grad(s.loss, X, y, sample_weight=w, params=params, l2=s.l2,
-                                          check_input=False)
+            return s.model.value_and_grad(prepared, X, params=params, l2=s.l2, check_input=False)
         except ValueError as exc:
             raise ValueError(f"{what} does not fit loss {s.loss.name!r}: {exc}") from None
 
-    def measure(self, params, data, what="y"):
-        """(cost, {metric: value}) of ``params`` on ``data`` = (X, y, w)."""
+    def batch(self, params, idx):
+        """Value and gradient on the rows ``idx`` (None: all rows, with the prepared loss)."""
         s = self.s
-        X, y, w = data
-        value, _ = self.value_and_grad(params, X, y, w, what)
+        if idx is None:
+            return self.value_and_grad(params, s.X, self.train)
+        w = None if s.w is None else s.w[idx]
+        return self.value_and_grad(params, s.X[idx], self._prepare(s.y[idx], w, "y"))
+
+    def measure(self, params, validation=False):
+        """(cost, {metric: value}) of ``params`` on the training or the validation data."""
+        s = self.s
+        X, y = (s.val[0], s.val[1]) if validation else (s.X, s.y)
+        what = "y_val" if validation else "y"
+        value, _ = self.value_and_grad(params, X, self.val if validation else self.train, what)
         if not s.metrics:
             return value, {}
         scores = s.model.scores(X, params, check_input=False)
@@ -285,10 +303,10 @@ class _Divergence:
 def _record_epoch(history, s: _Setup, objective, params, guard, epoch):
     """Append the epoch's cost and metrics (training, then validation) to ``history``."""
     if guard is None:  # the initial record: nothing to compare with yet
-        j, mj = objective.measure(params, (s.X, s.y, s.w))
+        j, mj = objective.measure(params)
     else:
         try:
-            j, mj = objective.measure(params, (s.X, s.y, s.w))
+            j, mj = objective.measure(params)
         except FloatingPointError as exc:
             guard.fail(str(exc), history, epoch, params)
         guard.check_epoch(j, history, epoch, params)
@@ -296,7 +314,7 @@ def _record_epoch(history, s: _Setup, objective, params, guard, epoch):
     for m in s.metrics:
         history.metrics.setdefault(m, []).append(mj[m])
     if s.val is not None:
-        vj, vmj = objective.measure(params, s.val, "y_val")
+        vj, vmj = objective.measure(params, validation=True)
         history.val_loss.append(vj)
         for m in s.metrics:
             history.val_metrics.setdefault(m, []).append(vmj[m])
@@ -309,12 +327,10 @@ def _epoch(s: _Setup, objective, params, state, order, history, guard, epoch, tr
     for start in range(0, n, s.batch_size):
         idx = order[start:start + s.batch_size]
         full = idx.size == n
-        Xb, yb = (s.X, s.y) if full else (s.X[idx], s.y[idx])
-        wb = None if s.w is None else (s.w if full else s.w[idx])
-        if wb is not None and not np.any(wb > 0):
+        if not full and s.w is not None and not np.any(s.w[idx] > 0):
             continue  # a batch of zero weights carries no gradient
         try:
-            value, grads = objective.value_and_grad(params, Xb, yb, wb)
+            value, grads = objective.batch(params, None if full else idx)
         except FloatingPointError as exc:
             guard.fail(str(exc), history, epoch, params)
         guard.check_step(value, grads, history, epoch, params)
