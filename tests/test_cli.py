@@ -59,3 +59,4 @@ def test_show_names_the_inputs_of_a_several_input_loss():
     assert out.exit_code == 0
     assert "log_probs, targets, input_lengths, target_lengths (differentiable: log_probs)" in out.output
     assert "targets: integers; input_lengths: integers; target_lengths: integers" in out.output
+

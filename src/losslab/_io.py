@@ -51,6 +51,9 @@ def json_types(x):
     return x
 
 
+_ACTIVE: list = []  # the bar on screen, if any
+
+
 class _Bar:
     """What ``progress`` yields: ``advance(n=1, description=None)``; a no-op when hidden."""
 
@@ -71,10 +74,11 @@ class _Bar:
 def progress(total: int, description: str, *, enabled=None, unit: str = ""):
     """A transient rich progress bar of ``total`` steps on standard error, as a context manager
     yielding an object with ``advance`` and ``describe``. ``enabled=None`` shows it only when
-    standard error is a terminal; rich is imported only when a bar is shown."""
+    standard error is a terminal; rich is imported only when a bar is shown. Inside another bar
+    (a lab's training inside the report) a bar is not shown: the outer one reports progress."""
     if enabled is None:
         enabled = sys.stderr.isatty()
-    if not enabled:
+    if not enabled or _ACTIVE:
         yield _Bar()
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -84,7 +88,9 @@ def progress(total: int, description: str, *, enabled=None, unit: str = ""):
                    transient=True)
     task = bar.add_task(description, total=total)
     bar.start()
+    _ACTIVE.append(bar)
     try:
         yield _Bar(bar, task)
     finally:
+        _ACTIVE.remove(bar)
         bar.stop()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._core import validation as V
+from .._io import progress as progress_bar
 from ._table import TableError, check_arrays, check_target
 
 __all__ = ["Advice", "advise", "inspect_target", "decision_guide"]
@@ -209,7 +210,7 @@ class Advice:
 
 
 def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=None, cv: int = 5,
-           epochs: int = 300, seed: int = 0, progress=None) -> Advice:
+           epochs: int = 300, seed: int = 0, progress: bool = False) -> Advice:
     """Inspect the target, state the decision guide, and run a cross-validated tournament of
     candidate losses (see the module docstring). Returns an ``Advice``."""
     from sklearn.compose import TransformedTargetRegressor
@@ -247,14 +248,7 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
     guide = decision_guide(info)
     rows = []
     cands = _candidates(info, y)
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        tid = bar.add_task("tournament", total=len(cands))
-        bar.start()
-    try:
+    with progress_bar(len(cands), "tournament", enabled=progress) as bar:
         for label, loss, params in cands:
             if task == "regression":
                 est = TransformedTargetRegressor(
@@ -275,11 +269,7 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
                 c = -res["test_cost"]
                 row.update({"cost_mean": float(c.mean()), "cost_std": float(c.std(ddof=1))})
             rows.append(row)
-            if bar is not None:
-                bar.update(tid, advance=1, description=label)
-    finally:
-        if bar is not None:
-            bar.stop()
+            bar.advance(description=label)
     if info["costs"]:
         rows.sort(key=lambda r: r["cost_mean"])
         key, better = "cost_mean", "lower"
