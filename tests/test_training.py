@@ -143,7 +143,7 @@ def _bad(match, exc=ValueError, **kw):
     _bad("lr must be > 0, got -0.1", optimizer="negative"),
     _bad("batch_size must be >= 1, got 0", batch_size=0),
     _bad("X must have at least one sample", X="empty"),
-    _bad("y holds non-numeric values", TypeError, y=np.array(["a", "b"] * 5)),
+    _bad("y must hold real numbers, got dtype <U1: encode class labels", TypeError, y=np.array(["a", "b"] * 5)),
     _bad("epochs must be >= 1", epochs=0),
     _bad("early_stopping=True needs validation_data", early_stopping=True),
     _bad("metric 'r2' does not apply to a binary problem", loss="bce", metrics=("r2",)),

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from . import _validation as V
+
 try:  # array_api_compat is a hard dependency; importing it imports no framework.
     import array_api_compat as _compat
 except ImportError:  # pragma: no cover - declared dependency
@@ -51,13 +53,7 @@ def to_namespace(xp, x, like, name):
     if xp is np:
         if is_foreign(x):
             x = host(x, name)
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-        return arr
+        return V.as_numeric(x, name)
     if _compat.is_array_api_obj(x) and not is_numpy(x):
         arr = x
         if getattr(arr, "requires_grad", False):

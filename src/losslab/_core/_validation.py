@@ -243,15 +243,21 @@ def _finite_message(name: str, n_bad: int, size: int) -> str:
     return f"{name} must be finite; {n_bad} of {size} values are NaN or infinite"
 
 
+def as_numeric(x, name: str, hint: str = "") -> np.ndarray:
+    """``x`` as a NumPy array of booleans, integers or floats, or a TypeError naming ``name``."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}{hint}")
+    return arr
+
+
 def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
     """A feature table as float64 of shape (n_samples, n_features): numeric, non-empty, finite.
     A 1-D array is one feature when ``n_features`` is 1."""
-    try:
-        X = np.asarray(X)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    X = as_numeric(X, name)
     if X.ndim == 1 and n_features == 1:
         X = X[:, None]
     if X.ndim != 2:
@@ -272,13 +278,8 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
 
 def check_y(y, n_samples: int, name: str = "y", *, x_name: str = "X") -> np.ndarray:
     """Targets with one entry per sample: numeric (labels encoded as numbers), finite."""
-    try:
-        arr = np.asarray(y)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} holds non-numeric values (dtype {arr.dtype}): encode class labels "
-                        "as 0, ..., k - 1 (LossClassifier does this)")
+    arr = as_numeric(y, name, hint=": encode class labels as 0, ..., k - 1 (LossClassifier "
+                                   "does this)")
     if arr.ndim == 0 or arr.shape[0] != n_samples:
         got = "a scalar" if arr.ndim == 0 else f"{arr.shape[0]}"
         raise ValueError(f"{x_name} and {name} must have the same number of samples: {x_name} has "

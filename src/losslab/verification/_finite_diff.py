@@ -79,15 +79,9 @@ def numerical_gradient(loss, inputs, k):
         return np.asarray(loss(*_replace(inputs, k, xk), reduction="none"))
 
     elementwise = value(x).shape == x.shape
-    out = np.zeros_like(x)
-    for mask, index in _slices(x.shape, elementwise, _batch_axis(loss, k)):
-        num, h = _central(value, x, mask)
-        if index is None:
-            out = num / (12 * h)
-        else:
-            # one value entry per sample moved (the others are computed identically): sum them
-            out[index] = num.reshape(num.shape[0], -1).sum(axis=1) / (12 * h[index])
-    return out
+    # one value entry per sample moved (the others are computed identically): sum them
+    return _assemble(value, x, elementwise, _batch_axis(loss, k),
+                     lambda num, index: num.reshape(num.shape[0], -1).sum(axis=1))
 
 
 def numerical_hessian(loss, inputs, k):
@@ -102,13 +96,19 @@ def numerical_hessian(loss, inputs, k):
         return np.array([full[idx][idx] for idx in np.ndindex(x.shape)]).reshape(x.shape)
 
     elementwise = np.asarray(loss(*inputs, reduction="none")).shape == x.shape
+    return _assemble(grad, x, elementwise, _batch_axis(loss, k), lambda num, index: num[index])
+
+
+def _assemble(f, x, elementwise, batch_axis, entry):
+    """Derivatives of ``f`` at ``x``, one stencil per slice of entries moved together; ``entry``
+    picks each moved slice's own differences from the stencil's output."""
     out = np.zeros_like(x)
-    for mask, index in _slices(x.shape, elementwise, _batch_axis(loss, k)):
-        num, h = _central(grad, x, mask)
+    for mask, index in _slices(x.shape, elementwise, batch_axis):
+        num, h = _central(f, x, mask)
         if index is None:
             out = num / (12 * h)
         else:
-            out[index] = num[index] / (12 * h[index])
+            out[index] = entry(num, index) / (12 * h[index])
     return out
 
 
