@@ -124,19 +124,33 @@ def one_minus_softmax(xp, x):
     return xp.where(is_max > 0, rest / total, 1.0 - e / total)
 
 
+SAFE_MAGNITUDE = 1e50  # below it no power up to |v|^5 (the cosine hessian) overflows
+
+
 def row_scale(xp, v, axis=-1):
-    """max(1, max |v|) along ``axis`` (kept): dividing a vector by it before a dot product keeps
-    its squared norm finite for any finite entries (|v|^2 overflows from about 1e154), and leaves
-    small vectors untouched (so eps terms keep their meaning)."""
+    """max(1, max |v|) along ``axis`` (kept), or 1.0 when every |v| < 1e50 (checked with two
+    reductions; then no norm to the fifth power overflows and nothing needs scaling). Dividing a vector
+    by it before a dot product keeps its squared norm finite for any finite entries (|v|^2
+    overflows from about 1e154), and leaves small vectors untouched (eps terms keep their
+    meaning)."""
+    if max(float(xp.max(v)), -float(xp.min(v))) < SAFE_MAGNITUDE:
+        return 1.0
     return xp.maximum(xp.max(xp.abs(v), axis=axis, keepdims=True), 1.0)
+
+
+def unscale(v, k):
+    """v / k, skipping the pass when k is the scalar 1.0 (see ``row_scale``)."""
+    return v if isinstance(k, float) and k == 1.0 else v / k
 
 
 def scaled_norm(xp, v, axis=-1):
     """(|v|_2 / k, k) with k = ``row_scale``: the Euclidean norm without overflow, kept as two
     factors so that callers can form ratios such as v / |v| without ever computing |v|^2."""
     k = row_scale(xp, v, axis)
-    w = v / k
-    return xp.sqrt(xp.sum(w * w, axis=axis, keepdims=True)), k
+    w = unscale(v, k)
+    sq = trailing_sum(xp, w * w, w.ndim - 1) if axis in (-1, w.ndim - 1) else \
+        xp.sum(w * w, axis=axis, keepdims=True)
+    return xp.sqrt(sq), k
 
 
 # ---- sample-major helpers for the layers above (models, estimators, metrics) -------------------

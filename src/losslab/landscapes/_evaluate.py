@@ -146,12 +146,21 @@ class _Data:
     def cost_from_z(self, z):
         """Costs of G pre-head outputs z (G, n, k), each equal to ``loss(y, out, w, "mean")``."""
         G, n = z.shape[0], z.shape[1]
+        if self.head != "identity":  # a saturating head would hide an overflow: check z first
+            self._check_finite(z)
+        out = apply_head(self.head, z.reshape(G * n, self.k)).reshape(G, n, self.k)
+        try:  # with the identity head the prepared loss's own finiteness check sees z itself
+            return self.prepared.values(out[:, :, 0] if self.k == 1 else out)
+        except ValueError:
+            self._check_finite(z)
+            raise
+
+    @staticmethod
+    def _check_finite(z):
         if not np.isfinite(np.sum(z)):
             bad = int(np.count_nonzero(~np.isfinite(z)))
             raise ValueError(f"the model's output overflows at some grid points ({bad} values "
                              "are not finite): use a smaller grid range")
-        out = apply_head(self.head, z.reshape(G * n, self.k)).reshape(G, n, self.k)
-        return self.prepared.values(out[:, :, 0] if self.k == 1 else out)
 
 
 class _Generic:

@@ -65,9 +65,9 @@ class CosineDistance(Loss):
         # |p| = k n', and the gradient and hessian carry 1/k and 1/k^2.
         eps = self.eps
         ny, ky = M.scaled_norm(xp, y, axis=0)
-        u = (y / ky) / xp.maximum(ny, eps / ky)
+        u = M.unscale(y, ky) / xp.maximum(ny, eps / ky)
         n1, k = M.scaled_norm(xp, p, axis=0)
-        q = p / k
+        q = M.unscale(p, k)
         clamped = n1 <= eps / k
         n = xp.maximum(n1, eps / k)  # the clamped norm, divided by k
         s = xp.sum(u * q, axis=0, keepdims=True)
@@ -76,9 +76,10 @@ class CosineDistance(Loss):
         if order >= 1:
             free = 1.0 - xp.astype(clamped, p.dtype)  # 0 where the norm is the constant eps
             n3 = n * n * n
-            grad = (-u / n + free * s * q / n3) / k
+            grad = M.unscale(-u / n + free * s * q / n3, k)
             if order >= 2:
-                hess = free * (2.0 * u * q / n3 + s / n3 - 3.0 * s * q * q / (n3 * n * n)) / k / k
+                hess = M.unscale(M.unscale(
+                    free * (2.0 * u * q / n3 + s / n3 - 3.0 * s * q * q / (n3 * n * n)), k), k)
         return value, grad, hess
 
 
@@ -88,17 +89,18 @@ def _cosine_terms(xp, x1, x2, eps, order):
     k = max(1, max|x|) first (``row_scale``): with x = k x', |x|^2 + eps = k^2 (|x'|^2 + eps/k^2),
     so no squared norm overflows; the derivatives carry 1/k and 1/k^2."""
     k1, k2 = M.row_scale(xp, x1), M.row_scale(xp, x2)
-    y1, y2 = x1 / k1, x2 / k2
+    y1, y2 = M.unscale(x1, k1), M.unscale(x2, k2)
     a = _dot(xp, y1, y1) + eps / k1 / k1
     b = _dot(xp, y2, y2) + eps / k2 / k2
     d = xp.sqrt(a) * xp.sqrt(b)
     c = _dot(xp, y1, y2) / d
     out = [c[..., 0]]
     if order >= 1:
-        out.append(((y2 / d - c * y1 / a) / k1, (y1 / d - c * y2 / b) / k2))
+        out.append((M.unscale(y2 / d - c * y1 / a, k1), M.unscale(y1 / d - c * y2 / b, k2)))
     if order >= 2:
-        out.append(((-2.0 * y1 * y2 / (a * d) + 3.0 * c * y1 * y1 / (a * a) - c / a) / k1 / k1,
-                    (-2.0 * y1 * y2 / (b * d) + 3.0 * c * y2 * y2 / (b * b) - c / b) / k2 / k2))
+        h1 = -2.0 * y1 * y2 / (a * d) + 3.0 * c * y1 * y1 / (a * a) - c / a
+        h2 = -2.0 * y1 * y2 / (b * d) + 3.0 * c * y2 * y2 / (b * b) - c / b
+        out.append((M.unscale(M.unscale(h1, k1), k1), M.unscale(M.unscale(h2, k2), k2)))
     return out
 
 
@@ -235,7 +237,7 @@ def _pnorm_terms(xp, v, p, order):
     # Computed on v' = v / k, k = max(1, max|v|) (``row_scale``): |v|_p = k |v'|_p never
     # overflows in the powers; the gradient is scale-free and the hessian carries 1/k.
     k = M.row_scale(xp, v)
-    v = v / k
+    v = M.unscale(v, k)
     a = xp.abs(v)
     if p == 2:  # closed forms for the common norms: no general powers
         norm = xp.sqrt(_dot(xp, v, v))
@@ -255,7 +257,7 @@ def _pnorm_terms(xp, v, p, order):
             r = a / safe  # |v_i| / |v|_p in [0, 1]
             out.append(live * xp.sign(v) * r ** (p - 1))
         if order >= 2 and p == 2:
-            out.append(live * (1.0 - v * v / (safe * safe)) / (safe * k))
+            out.append(M.unscale(live * (1.0 - v * v / (safe * safe)) / safe, k))
         elif order >= 2:
             r = a / safe
             # (p - 1) (|v_i|^(p-2) |v|^(1-p) - |v_i|^(2p-2) |v|^(1-2p)), written with r
@@ -264,7 +266,7 @@ def _pnorm_terms(xp, v, p, order):
             else:
                 r_safe = xp.where(a > 0, r, 1.0)
                 term = xp.where(a > 0, r_safe ** (p - 2), 0.0 if p > 2 else 1.0)
-                out.append(live * (p - 1) * (term - r ** (2 * p - 2)) / (safe * k))
+                out.append(M.unscale(live * (p - 1) * (term - r ** (2 * p - 2)) / safe, k))
     return out
 
 
