@@ -143,11 +143,13 @@ class Loss(abc.ABC):
     # ---- hyperparameters, repr, equality, pickling -------------------------------------------
     @classmethod
     def _param_names(cls) -> tuple[str, ...]:
-        sig = inspect.signature(cls.__init__)
-        return tuple(
-            p.name for p in sig.parameters.values()
-            if p.kind is p.KEYWORD_ONLY and p.name != "check_finite"
-        )
+        names = cls.__dict__.get("_PARAM_NAMES")  # per class: a subclass has its own signature
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = tuple(p.name for p in sig.parameters.values()
+                          if p.kind is p.KEYWORD_ONLY and p.name != "check_finite")
+            cls._PARAM_NAMES = names
+        return names
 
     def get_params(self) -> dict:
         """The hyperparameters, as passed to the constructor (keyword -> value)."""

@@ -67,12 +67,14 @@ class PreparedLoss:
             self._weight = w
         self._cache = None
         self._tiled = None
+        self._plan = None
 
     # ---- pickling: the cache holds a namespace module, so it is rebuilt after unpickling --------
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_cache"] = None
         state["_tiled"] = None
+        state["_plan"] = None
         return state
 
     def __repr__(self) -> str:
@@ -102,15 +104,18 @@ class PreparedLoss:
         """The weight of each unreduced value in the reduced one, shaped like the unreduced value:
         1/N for a plain ``"mean"``, w/sum(w) with weights, 0 for samples the loss ignores, the
         weights (or 1) for ``"sum"`` and ``"none"``. The reduced value is
-        ``sum(coefficients * unreduced)``."""
+        ``sum(coefficients * unreduced)``. Without weights the result is a read-only broadcast
+        of one number."""
         xp, like = A.namespace(*y_pred, *self._fixed.values())
         diff = self._diff_inputs(xp, like, y_pred)
         _, scale, vshape = self._bind(xp, like, diff)
         dtype = diff[0].dtype
         if scale is NOTHING:
             return xp.zeros(vshape, dtype=dtype)
-        ones = xp.ones(vshape, dtype=dtype)
-        return ones if scale is None else ones * scale
+        if scale is None or isinstance(scale, float):  # one number for every value: no copies
+            return xp.broadcast_to(xp.asarray(1.0 if scale is None else scale, dtype=dtype),
+                                   vshape)
+        return xp.ones(vshape, dtype=dtype) * scale
 
     def values(self, *stacks):
         """The K values of K predictions: each stack has shape ``(K, *input.shape)``.
@@ -123,28 +128,37 @@ class PreparedLoss:
         if len(stacks) != len(loss.differentiable):
             raise TypeError(f"values takes {len(loss.differentiable)} stack(s) "
                             f"({', '.join(loss.differentiable)}), got {len(stacks)}")
-        xp, like = A.namespace(*stacks, *self._fixed.values())
-        stacks = [A.to_namespace(xp, s, like, f"stack of {n}") for s, n in zip(stacks, loss.differentiable)]
+        # A landscape calls this thousands of times with stacks of one dtype and point shape:
+        # the plan (binding, reduction weights, block size) is kept for NumPy stacks of that kind.
+        key = (tuple((s.dtype.str, s.shape[1:]) for s in stacks)
+               if all(type(s) is np.ndarray and s.ndim >= 1 for s in stacks) else None)
+        plan = self._plan[1] if key is not None and self._plan is not None and \
+            self._plan[0] == key else None
+        if plan is None:
+            xp, like = A.namespace(*stacks, *self._fixed.values())
+            stacks = [A.to_namespace(xp, s, like, f"stack of {n}")
+                      for s, n in zip(stacks, loss.differentiable)]
+        else:
+            xp = np
         if any(s.ndim < 1 or s.shape[0] != stacks[0].shape[0] for s in stacks) or stacks[0].shape[0] == 0:
             raise ValueError("values takes non-empty stacks with the same first axis K; got shapes "
                              f"{[tuple(s.shape) for s in stacks]}")
         k_points = stacks[0].shape[0]
-        tileable = (xp is np and not loss.coupled and not any(loss._batch_axis(n) for n in loss.inputs))
-        if not tileable:
-            return xp.stack([self.value(*[s[k] for s in stacks]) for k in range(k_points)])
-        first = self._diff_inputs(xp, like, [s[0] for s in stacks])
-        out_dtype = _half(xp, stacks[0]) or first[0].dtype
-        arrays, scale, vshape = self._bind(xp, like, first)
+        if plan is None:
+            tileable = (xp is np and not loss.coupled
+                        and not any(loss._batch_axis(n) for n in loss.inputs))
+            if not tileable:
+                return xp.stack([self.value(*[s[k] for s in stacks]) for k in range(k_points)])
+            plan = self._values_plan(xp, like, stacks)
+            if key is not None:
+                self._plan = (key, plan)
+        dtypes, out_dtype, arrays, scale, vshape, flat_scale, per_call = plan
         diff_names = loss.differentiable
         full = [self._check_diff(xp, s, n, domain_name=n) for s, n in zip(stacks, diff_names)]
-        full = [xp.astype(s, first[i].dtype, copy=False) for i, s in enumerate(full)]
+        full = [xp.astype(s, dtypes[i], copy=False) for i, s in enumerate(full)]
         if scale is NOTHING:
             shape = (k_points,) + (vshape if self.reduction == "none" else ())
             return np.zeros(shape, dtype=out_dtype)
-        per_point = max(1, A.size(first[0]))
-        per_call = max(1, A.BLOCK_ELEMENTS // per_point)
-        flat_scale = (None if scale is None else scale if isinstance(scale, float)
-                      else np.ascontiguousarray(np.broadcast_to(scale, vshape)).ravel())
         n_values = math.prod(vshape)
         out = np.empty((k_points, n_values) if self.reduction == "none" else k_points,
                        dtype=np.float64)
@@ -172,6 +186,20 @@ class PreparedLoss:
         if self.reduction == "none":
             out = out.reshape((k_points,) + vshape)
         return out.astype(out_dtype, copy=False)
+
+    def _values_plan(self, xp, like, stacks):
+        """What ``values`` needs besides the stacks: the computation dtypes, the output dtype,
+        the bound fixed inputs, the reduction's scale (flattened), the unreduced shape and how
+        many points one kernel call takes."""
+        first = self._diff_inputs(xp, like, [s[0] for s in stacks])
+        out_dtype = _half(xp, stacks[0]) or first[0].dtype
+        arrays, scale, vshape = self._bind(xp, like, first)
+        flat_scale = (None if scale is None or scale is NOTHING else scale
+                      if isinstance(scale, float)
+                      else np.ascontiguousarray(np.broadcast_to(scale, vshape)).ravel())
+        per_call = max(1, A.BLOCK_ELEMENTS // max(1, A.size(first[0])))
+        return (tuple(a.dtype for a in first), out_dtype, arrays, scale, vshape, flat_scale,
+                per_call)
 
     def _tiles(self, arrays):
         """The fixed inputs repeated g times, by g, kept while the binding is the same."""

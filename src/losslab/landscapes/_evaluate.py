@@ -243,7 +243,7 @@ class _ExactQuadratic:
         # One blocked pass (rows of 8192: the temporaries stay in cache and are reused instead
         # of fresh, page-faulting arrays of n values): the centre's residuals r0, S00 = s r0'r0,
         # g = A' (s r0) and G = A' diag(s) A with A = [X, 1].
-        uniform = bool(np.all(coef == coef.flat[0]))
+        uniform = data.w is None  # MSE ignores no sample: without weights, one coefficient
         sc = float(coef.flat[0]) if uniform else None
         s = None if uniform else coef[:, 0]  # per-sample weights
         Y = data.y.reshape(n, k)
