@@ -18,12 +18,16 @@ ESTIMATORS = [
     LossRegressor(),
     LossRegressor("huber", loss_params={"delta": 0.5}, hidden_layer_sizes=(8,)),
     LossRegressor("quantile", loss_params={"quantile": 0.8}, early_stopping=True),
+    LossRegressor("quantile", loss_params={"quantile": 0.8}),  # HiGHS
     LossRegressor("poisson_nll"),
+    LossRegressor("log_cosh", alpha=0.1),
     LossClassifier(),
+    LossClassifier(alpha=0.01),
     LossClassifier("hinge"),
     LossClassifier("focal", hidden_layer_sizes=(8,), activation="tanh"),
     LossClassifier("categorical_hinge"),
-    LossClassifier("poly1", optimizer="rmsprop"),
+    LossClassifier("poly1"),  # L-BFGS
+    LossClassifier("poly1", solver="rmsprop"),
 ]
 
 
@@ -36,9 +40,20 @@ def _expected_failures(est):
         return {"check_regressor_multioutput":
                 "this check draws negative targets despite the positive_only tag; poisson_nll "
                 "rejects them with a clear error"}
+    if isinstance(est, LossClassifier) and est.loss is None and est.alpha == 0:
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "the check's 15 samples in 30 features are separable, so unpenalised "
+                "cross-entropy has no minimiser (the weights grow without bound) and the two "
+                "fits stop at different points on the way; with alpha > 0 they agree (below)"}
+    if isinstance(est, LossClassifier) and est.loss in ("hinge", "categorical_hinge"):
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "the check's 15 samples in 30 features are separable: every separating plane "
+                "with the margin has zero hinge loss, a whole face of optima, and HiGHS returns "
+                "a vertex that depends on how the rows are laid out"}
     return {}
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # MLPs, tiny data
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
@@ -47,8 +62,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
 def test_pipeline_grid_search_and_cross_validation():
     X, y = make_regression(200, 5, noise=5.0, random_state=0)
     y = y / y.std()
-    pipe = make_pipeline(StandardScaler(), LossRegressor("huber", learning_rate=0.1, epochs=300,
-                                                         random_state=0))
+    pipe = make_pipeline(StandardScaler(), LossRegressor("huber", random_state=0))
     grid = GridSearchCV(pipe, {"lossregressor__loss_params": [{"delta": 0.5}, {"delta": 5.0}]},
                         cv=3).fit(X, y)
     assert grid.best_score_ > 0.95
@@ -62,12 +76,11 @@ def test_huber_regressor_resists_outliers_where_mse_does_not(rng):
     X = rng.uniform(0, 10, size=(200, 1))
     y = 2 * X[:, 0] + 1 + 0.2 * rng.normal(size=200)
     y[:20] += 60.0  # one-sided outliers
-    kw = dict(learning_rate=0.05, epochs=3000, random_state=0, tol=None)
-    mse = LossRegressor("mse", **kw).fit(X, y)
-    hub = LossRegressor("huber", **kw).fit(X, y)
+    mse = LossRegressor("mse").fit(X, y)
+    hub = LossRegressor("huber").fit(X, y)
     # MSE reaches least squares (oracle: numpy.linalg.lstsq, 1e-6), which the outliers pull away.
     coef = np.linalg.lstsq(np.column_stack([X, np.ones(200)]), y, rcond=None)[0]
-    np.testing.assert_allclose([mse.coef_[0], mse.intercept_], coef, rtol=1e-6)
+    np.testing.assert_allclose([mse.coef_[0], mse.intercept_], coef, rtol=1e-12)
     assert abs(hub.intercept_ - 1) < 0.5 < abs(mse.intercept_ - 1)
 
 
@@ -76,7 +89,7 @@ def test_classifier_outputs(rng):
                                random_state=1)
     labels = np.array(["ant", "bee", "cat"])[y]
     for loss in (None, "cce", "categorical_focal", "bce"):  # bce: one-vs-rest
-        clf = LossClassifier(loss, learning_rate=0.05, random_state=0).fit(X, labels)
+        clf = LossClassifier(loss, random_state=0).fit(X, labels)
         proba = clf.predict_proba(X)
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-14)
         assert set(clf.predict(X)) <= set(labels)
@@ -101,4 +114,15 @@ def test_estimator_errors():
     with pytest.raises(ValueError, match="delta must be > 0, got -1.0"):
         LossRegressor("huber", loss_params={"delta": -1}).fit(X, y)
     with pytest.raises(ll.DivergenceError, match="diverged"):
-        LossRegressor(optimizer="gd", learning_rate=10.0).fit(X * 1e3, y)
+        LossRegressor(solver="gd", learning_rate=10.0).fit(X * 1e3, y)
+    with pytest.raises(ValueError, match="solver must be 'auto', one of the exact solvers newton, "
+                                         "lbfgs, lp"):
+        LossRegressor(solver="newtn").fit(X, y)
+    with pytest.raises(ValueError, match="solver='newton' solves linear models; an MLP"):
+        LossRegressor(solver="newton", hidden_layer_sizes=(3,)).fit(X, y)
+    with pytest.raises(ValueError, match="mae is piecewise linear: its hessian is 0"):
+        LossRegressor("mae", solver="newton").fit(X, y)
+    with pytest.raises(ValueError, match="solver='lp' solves piecewise-linear losses"):
+        LossRegressor("huber", solver="lp").fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping holds out data for a first-order"):
+        LossRegressor(solver="newton", early_stopping=True).fit(X, y)

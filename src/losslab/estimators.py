@@ -8,8 +8,11 @@ module imports scikit-learn; ``import losslab`` does not import it.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -35,8 +38,14 @@ def _losses_for(tasks):
     return out
 
 
+_EXACT = ("newton", "lbfgs", "lp")
+_FIRST_ORDER_MAX_ITER = 200
+_FIRST_ORDER_TOL = 1e-6
+_EXACT_TOL = 1e-10
+
+
 class _LossEstimator(BaseEstimator):
-    """Shared fitting: build the loss and the model, train, keep ``history_``."""
+    """Shared fitting: build the loss and the model; solve a linear model exactly, or train."""
 
     _tasks: tuple = ()
 
@@ -55,6 +64,26 @@ class _LossEstimator(BaseEstimator):
                 f"{' or '.join(self._tasks)} losses: {', '.join(_losses_for(self._tasks))}")
         return loss
 
+    def _solver(self):
+        """The solver this fit uses: an exact one for linear models, else a first-order one."""
+        from .optim import names as optimizer_names
+
+        first_order = tuple(optimizer_names())
+        solver = self.solver
+        if solver not in ("auto",) + _EXACT + first_order:
+            raise ValueError(f"solver must be 'auto', one of the exact solvers "
+                             f"{', '.join(_EXACT)} (linear models), or a first-order optimiser "
+                             f"({', '.join(first_order)}); got {solver!r}")
+        if self.hidden_layer_sizes:
+            if solver in _EXACT:
+                raise ValueError(f"solver={solver!r} solves linear models; an MLP "
+                                 "(hidden_layer_sizes) trains with a first-order optimiser: "
+                                 f"{', '.join(first_order)}")
+            return "adam" if solver == "auto" else solver
+        if self.early_stopping and solver in ("auto",) + _EXACT:
+            return "adam" if solver == "auto" else solver  # validated below
+        return solver
+
     def _build_model(self, n_features, n_outputs, task, seed):
         if self.hidden_layer_sizes:
             return _models.MLP(n_features, self.hidden_layer_sizes, n_outputs,
@@ -66,7 +95,44 @@ class _LossEstimator(BaseEstimator):
             return _models.Softmax(n_features, n_outputs, seed=seed)
         return _models.Linear(n_features, n_outputs, seed=seed)
 
-    def _train(self, model, loss, X, y, sample_weight, rng):
+    def _fit(self, loss, X, y, sample_weight, n_outputs, task):
+        rng = check_random_state(self.random_state)
+        model = self._build_model(X.shape[1], n_outputs, task,
+                                  int(rng.randint(np.iinfo(np.int32).max)))
+        solver = self._solver()
+        if self.early_stopping and solver in _EXACT:
+            raise ValueError("early_stopping holds out data for a first-order optimiser; an exact "
+                             f"solver ({solver!r}) reaches the optimum of the training objective")
+        self.loss_ = loss
+        self.model_ = model
+        if solver in _EXACT or solver == "auto":
+            self._solve(model, loss, X, y, sample_weight, n_outputs, solver)
+        else:
+            self._train(model, loss, X, y, sample_weight, rng, solver)
+        if isinstance(model, _models.Linear):
+            self.coef_ = model.params["W"].T.copy()
+            self.intercept_ = model.params["b"].copy()
+            if model.n_outputs == 1:
+                self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+
+    def _solve(self, model, loss, X, y, sample_weight, n_outputs, solver):
+        from .solvers import fit_linear
+
+        tol = _EXACT_TOL if self.tol is None else self.tol
+        head = _models.head_for(loss, n_outputs)
+        fit = fit_linear(loss, X, y, sample_weight=sample_weight, alpha=self.alpha,
+                         n_outputs=n_outputs, head=head, solver=solver, max_iter=self.max_iter,
+                         tol=tol)
+        model.params["W"] = fit.coef
+        model.params["b"] = fit.intercept
+        self.solver_, self.n_iter_, self.objective_ = fit.solver, fit.n_iter, fit.objective
+        self.history_ = None
+        if not fit.converged:
+            warnings.warn(f"{type(self).__name__}: the {fit.solver} solver stopped before "
+                          f"reaching tol={tol:g} ({fit.message}); raise max_iter",
+                          ConvergenceWarning, stacklevel=4)
+
+    def _train(self, model, loss, X, y, sample_weight, rng, solver):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         validation, w = None, sample_weight
         if self.early_stopping:
@@ -78,20 +144,22 @@ class _LossEstimator(BaseEstimator):
             X, y, w = X[tr], y[tr], sample_weight[tr]
         from .optim import get as get_optimizer
 
-        opt = get_optimizer(self.optimizer, lr=self.learning_rate)
-        self.history_ = train(model, loss, X, y, optimizer=opt, epochs=self.epochs,
+        max_iter = _FIRST_ORDER_MAX_ITER if self.max_iter is None else self.max_iter
+        tol = _FIRST_ORDER_TOL if self.tol is None else self.tol
+        opt = get_optimizer(solver, lr=self.learning_rate)
+        self.history_ = train(model, loss, X, y, optimizer=opt, epochs=max_iter,
                               batch_size=self.batch_size, sample_weight=w,
                               validation_data=validation, early_stopping=self.early_stopping,
-                              patience=self.patience, tol=None if self.early_stopping else self.tol,
+                              patience=self.patience, tol=None if self.early_stopping else tol,
                               l2=self.alpha, seed=seed, progress=False)
-        self.model_ = model
-        self.loss_ = loss
-        self.n_iter_ = self.history_.epochs
-        if isinstance(model, _models.Linear):
-            self.coef_ = model.params["W"].T.copy()
-            self.intercept_ = model.params["b"].copy()
-            if model.n_outputs == 1:
-                self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+        self.solver_, self.n_iter_ = solver, self.history_.epochs
+        self.objective_ = float(self.history_.loss[-1])
+        if not (self.history_.converged or self.history_.stopped_early):
+            warnings.warn(f"{type(self).__name__}: {solver} ran all max_iter={max_iter} epochs "
+                          f"without the cost settling (tol={tol:g})"
+                          + ("" if self.hidden_layer_sizes else
+                             "; solver='auto' solves a linear model to its optimum"),
+                          ConvergenceWarning, stacklevel=4)
 
 
 _COMMON_DOC = """
@@ -101,19 +169,30 @@ _COMMON_DOC = """
     loss_params : dict of the loss's hyperparameters, e.g. ``{"delta": 2.0}``.
     hidden_layer_sizes : () for a linear model, else the widths of an MLP's hidden layers.
     activation, residual : the MLP's activation ("relu" or "tanh") and skip connections.
-    optimizer, learning_rate : a ``losslab.optim`` name and its learning rate.
-    epochs, batch_size : passes over the data; ``None`` trains on all samples each step.
+    solver : ``"auto"`` (the default): a linear model is solved to its optimum by the exact solver
+        for its loss (``losslab.solvers.solver_for``: ``"newton"`` with the loss's exact hessian,
+        ``"lp"`` (HiGHS) for piecewise-linear losses, ``"lbfgs"`` otherwise); an MLP trains with
+        ``"adam"``. Or name one of those, or a first-order optimiser of ``losslab.optim``
+        (``"sgd"``, ``"momentum"``, ``"adam"``, ...), which trains for ``max_iter`` epochs.
+    learning_rate, batch_size : the first-order optimiser's learning rate and batch
+        (``None``: all samples each step).
+    max_iter : the solver's iteration limit (``None``: 100 Newton iterations, 2000 L-BFGS
+        iterations, no limit for HiGHS, 200 epochs for a first-order optimiser).
     alpha : L2 penalty on the weights (not the biases): alpha / 2 * ||W||^2 added to the mean loss.
-    tol, patience : stop when the training cost has not improved by tol * max(1, |J|) for
-        ``patience`` epochs.
-    early_stopping, validation_fraction : hold out this fraction and stop on its loss instead,
-        keeping the best epoch's parameters.
+    tol : exact solvers stop when J is exact to ``tol`` relative (``None``: 1e-10); first-order
+        ones when the training cost has not improved by tol * max(1, |J|) for ``patience``
+        epochs (``None``: 1e-6). A solver that stops first raises ``ConvergenceWarning``.
+    early_stopping, validation_fraction : (first-order solvers) hold out this fraction and stop on
+        its loss instead, keeping the best epoch's parameters.
     random_state : seeds the initial weights, the shuffling and the validation split.
 
     Attributes
     ----------
-    model_ : the trained ``losslab.models`` model; history_ : its ``History``; loss_ : the loss;
-    n_iter_ : epochs run; coef_, intercept_ : for linear models; n_features_in_.
+    model_ : the fitted ``losslab.models`` model; loss_ : the loss; solver_ : the solver used;
+    n_iter_ : its iterations (epochs for a first-order optimiser); objective_ : the training
+    objective J at the solution; history_ : the first-order ``History`` (None for exact
+    solvers); coef_, intercept_ : for linear models, on the user's feature scale;
+    n_features_in_.
 """
 
 
@@ -127,17 +206,17 @@ class LossRegressor(RegressorMixin, _LossEstimator):
     _tasks = ("regression",)
 
     def __init__(self, loss="mse", *, loss_params=None, hidden_layer_sizes=(), activation="relu",
-                 residual=False, optimizer="adam", learning_rate=0.01, epochs=200,
-                 batch_size=None, alpha=0.0, tol=1e-6, patience=10, early_stopping=False,
+                 residual=False, solver="auto", learning_rate=0.01, max_iter=None,
+                 batch_size=None, alpha=0.0, tol=None, patience=10, early_stopping=False,
                  validation_fraction=0.1, random_state=None):
         self.loss = loss
         self.loss_params = loss_params
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.residual = residual
-        self.optimizer = optimizer
+        self.solver = solver
         self.learning_rate = learning_rate
-        self.epochs = epochs
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.alpha = alpha
         self.tol = tol
@@ -154,10 +233,7 @@ class LossRegressor(RegressorMixin, _LossEstimator):
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        rng = check_random_state(self.random_state)
-        model = self._build_model(X.shape[1], n_outputs, "regression",
-                                  int(rng.randint(np.iinfo(np.int32).max)))
-        self._train(model, loss, X, y, sample_weight, rng)
+        self._fit(loss, X, y, sample_weight, n_outputs, "regression")
         return self
 
     def predict(self, X):
@@ -198,17 +274,17 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
     _stratify = True
 
     def __init__(self, loss=None, *, loss_params=None, hidden_layer_sizes=(), activation="relu",
-                 residual=False, optimizer="adam", learning_rate=0.01, epochs=200,
-                 batch_size=None, alpha=0.0, tol=1e-6, patience=10, early_stopping=False,
+                 residual=False, solver="auto", learning_rate=0.01, max_iter=None,
+                 batch_size=None, alpha=0.0, tol=None, patience=10, early_stopping=False,
                  validation_fraction=0.1, random_state=None):
         self.loss = loss
         self.loss_params = loss_params
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.residual = residual
-        self.optimizer = optimizer
+        self.solver = solver
         self.learning_rate = learning_rate
-        self.epochs = epochs
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.alpha = alpha
         self.tol = tol
@@ -239,10 +315,7 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
         else:
             n_outputs, task = k, "multiclass"
             target = codes if loss.shape_rule == "class_index" else np.eye(k)[codes]
-        rng = check_random_state(self.random_state)
-        model = self._build_model(X.shape[1], n_outputs, task,
-                                  int(rng.randint(np.iinfo(np.int32).max)))
-        self._train(model, loss, X, target, sample_weight, rng)
+        self._fit(loss, X, target, sample_weight, n_outputs, task)
         return self
 
     def decision_function(self, X):

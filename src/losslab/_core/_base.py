@@ -69,6 +69,7 @@ class LossInfo:
     outlier_sensitivity: str
     noise_model: str | None  # maximum-likelihood noise model, where there is one
     hessian: str  # "exact" or "diagonal"
+    hvp: bool  # exact Hessian-vector products (``loss.hvp``): elementwise or with the cross terms
     reduces_class_axis: bool  # unreduced value per sample (True) or per element (False)
     convention: str  # which library the defaults follow, and where libraries disagree
     references: tuple[str, ...]
@@ -192,6 +193,7 @@ class Loss(abc.ABC):
             outlier_sensitivity=self.outlier_sensitivity,
             noise_model=self.noise_model,
             hessian=self.hessian_kind,
+            hvp=self.has_hvp,
             reduces_class_axis=self.reduces_class_axis,
             convention=self.convention,
             references=tuple(self.references),
@@ -233,6 +235,27 @@ class Loss(abc.ABC):
         """Diagonal of d2 value / d y_pred2, with the shape of ``y_pred`` (see ``info.hessian``)."""
         self._check_has_hessian()
         return self._unpack(self._evaluate(inputs, named, sample_weight, reduction, 2)[2])
+
+    def hvp(self, *inputs, v, sample_weight=None, reduction="mean", **named):
+        """The exact Hessian-vector product of the reduced value with respect to the
+        differentiable input(s), ``v`` shaped like them (see ``PreparedLoss.hvp``)."""
+        arrays = self._named(inputs, named, self.inputs)
+        fixed = {n: arrays[n] for n in self.inputs if n not in self.differentiable}
+        prepared = PreparedLoss(self, fixed, sample_weight, reduction)
+        return prepared.hvp(*(arrays[n] for n in self.differentiable), v=v)
+
+    def init_score(self, y_true, sample_weight=None, *, n_classes=None):
+        """The optimal constant prediction (raw score): what a boosting library starts from
+        (``base_margin`` / ``init_score``) and where a linear fit starts its intercept. Exact:
+        closed forms where they exist, else the root of the summed derivative to the last bit.
+
+        >>> import losslab as ll
+        >>> ll.get("mse").init_score([1.0, 2.0, 6.0])
+        3.0
+        """
+        from ._constant import init_score
+
+        return init_score(self, y_true, sample_weight, n_classes)
 
     def prepare(self, *fixed, sample_weight=None, reduction="mean", **named) -> PreparedLoss:
         """The loss with its fixed inputs (the ones it is not differentiable in: ``y_true``;
@@ -302,6 +325,25 @@ class Loss(abc.ABC):
 
     def _unpack(self, derivatives):
         return derivatives[0] if self._pair and derivatives is not None else derivatives
+
+    @property
+    def has_hvp(self) -> bool:
+        """Exact Hessian-vector products: true where the hessian diagonal is the whole hessian
+        (``info.hessian == "exact"``); losses with cross terms they compute say so themselves."""
+        return self.hessian_kind == "exact"
+
+    def _check_has_hvp(self):
+        if not self.has_hvp:
+            raise TypeError(
+                f"{self.name} has no exact Hessian-vector product: its hessian is "
+                f"'{self.hessian_kind}' (info.hessian), so a product built from it would drop the "
+                "cross terms; use first derivatives, or finite differences of the gradient")
+
+    def _hvp_kernel(self, xp, arrays, vectors):
+        """The unreduced Hessian-vector product, one array per differentiable input. Here: the
+        hessian diagonal times v (exact when the diagonal is the whole hessian)."""
+        _, _, hess = self._run_kernel(xp, arrays, 2)
+        return tuple(h * vec for h, vec in zip(hess, vectors))
 
     def _check_has_hessian(self):
         if self.hessian_kind == "none":

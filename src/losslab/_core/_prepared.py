@@ -100,6 +100,45 @@ class PreparedLoss:
         self.loss._check_has_hessian()
         return self.loss._unpack(self.evaluate(y_pred, 2)[2])
 
+    def hvp(self, *y_pred, v):
+        """The Hessian-vector product: ``d/dt gradient(y_pred + t v)`` at t = 0, exact, with the
+        reduction's normalisation. ``v`` has the shape of ``y_pred`` (a tuple, one per
+        differentiable input, for losses of several inputs). Elementwise losses give
+        ``hessian * v``; softmax cross-entropy on logits gives ``A (p v - p (p . v))`` per row.
+        Losses whose hessian is only a diagonal (``loss.info.hvp`` False) refuse it."""
+        loss = self.loss
+        loss._check_has_hvp()
+        vs = tuple(v) if len(loss.differentiable) > 1 else (v,)
+        if len(vs) != len(loss.differentiable):
+            raise TypeError(f"v must hold one array per differentiable input "
+                            f"({', '.join(loss.differentiable)}), got {len(vs)}")
+        xp, like = A.namespace(*y_pred, *vs, *self._fixed.values())
+        diff = self._diff_inputs(xp, like, y_pred)
+        out_dtype = _half(xp, y_pred[0])
+        arrays, scale, vshape = self._bind(xp, like, diff)
+        diff = [self._check_diff(xp, a, n) for a, n in zip(diff, loss.differentiable)]
+        vectors = []
+        for vec, a, n in zip(vs, diff, loss.differentiable):
+            vec = A.to_namespace(xp, vec, like, "v")
+            vec = xp.astype(vec, a.dtype, copy=False)
+            if tuple(vec.shape) != tuple(a.shape):
+                raise ValueError(f"v must have the shape of {n}, {tuple(a.shape)}; got "
+                                 f"{tuple(vec.shape)}")
+            V.check_finite(xp, vec, "v")
+            vectors.append(vec)
+        if scale is NOTHING:
+            return loss._unpack(tuple(xp.zeros_like(a) for a in diff))
+        arrays = list(arrays)
+        for a, n in zip(diff, loss.differentiable):
+            arrays[loss.inputs.index(n)] = a
+        out = loss._hvp_kernel(xp, tuple(arrays), tuple(vectors))
+        if scale is not None:
+            out = tuple(A.scale_inplace(xp, h, _expand(loss, xp, scale, n, h.ndim, len(vshape)))
+                        for h, n in zip(out, loss.differentiable))
+        if out_dtype is not None:
+            out = tuple(xp.astype(h, out_dtype) for h in out)
+        return loss._unpack(out)
+
     def coefficients(self, *y_pred):
         """The weight of each unreduced value in the reduced one, shaped like the unreduced value:
         1/N for a plain ``"mean"``, w/sum(w) with weights, 0 for samples the loss ignores, the

@@ -210,7 +210,7 @@ class Advice:
 
 
 def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=None, cv: int = 5,
-           epochs: int = 300, seed: int = 0, progress: bool = False) -> Advice:
+           seed: int = 0, progress: bool = False) -> Advice:
     """Inspect the target, state the decision guide, and run a cross-validated tournament of
     candidate losses (see the module docstring). Returns an ``Advice``."""
     from sklearn.compose import TransformedTargetRegressor
@@ -253,13 +253,11 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
             if task == "regression":
                 est = TransformedTargetRegressor(
                     regressor=make_pipeline(StandardScaler(), LossRegressor(
-                        loss, loss_params=params, learning_rate=0.05, epochs=epochs, tol=None,
-                        random_state=seed)),
+                        loss, loss_params=params, random_state=seed)),
                     transformer=RobustScaler())
             else:
                 est = make_pipeline(StandardScaler(), LossClassifier(
-                    loss, loss_params=params, learning_rate=0.05, epochs=epochs, tol=None,
-                    random_state=seed))
+                    loss, loss_params=params, random_state=seed))
             res = cross_validate(est, X, y, cv=splitter, scoring=scoring, error_score="raise")
             m = sign * res["test_metric"]
             row = {"candidate": label, "loss": loss, "params": params,

@@ -58,7 +58,8 @@ class BCE(_ProbabilityLoss):
     Domain: y_true in [0, 1] (soft labels allowed); y_pred probabilities in [0, 1], or logits with
     ``from_logits=True``.
 
-    Unreduced, with ``pw = pos_weight`` (1 when None) and smoothed targets
+    ``pos_weight`` is a number or, for multi-label data of shape (N, C), one weight per column
+    (broadcast over the last axis, torch's rule). Unreduced, with ``pw = pos_weight`` (1 when None) and smoothed targets
     ``y' = y (1 - s) + s / 2`` (``s = label_smoothing``, Keras's convention):
 
     * probabilities: ``-(pw y' log p + (1 - y') log(1 - p))``, p clipped to ``[eps, 1 - eps]``;
@@ -106,7 +107,7 @@ class BCE(_ProbabilityLoss):
                  check_finite=True):
         super().__init__(check_finite=check_finite)
         self.from_logits = V.check_bool(from_logits, "from_logits")
-        self.pos_weight = V.check_scalar(pos_weight, "pos_weight", gt=0, allow_none=True)
+        self.pos_weight = _check_pos_weight(pos_weight)
         self.label_smoothing = V.check_scalar(label_smoothing, "label_smoothing", ge=0, le=1)
         self.eps = V.check_scalar(eps, "eps", gt=0, lt=0.5, allow_none=True)
 
@@ -124,7 +125,7 @@ class BCE(_ProbabilityLoss):
         s = self.label_smoothing
         if s:
             y = y * (1.0 - s) + 0.5 * s
-        pw = self.pos_weight
+        pw = _pos_weight(xp, self.pos_weight, y_pred)
         ypw = y if pw is None else y * pw  # weight of the positive term
         grad = hess = None
         if self.from_logits:
@@ -153,6 +154,31 @@ class BCE(_ProbabilityLoss):
             if order >= 2:
                 hess = ypw / (p * p) + (1.0 - y) / (one_p * one_p)
         return value, grad, hess
+
+
+def _check_pos_weight(value):
+    """None, a positive number, or one positive weight per column (torch's per-class rule)."""
+    if value is None or np.ndim(value) == 0:
+        return V.check_scalar(value, "pos_weight", gt=0, allow_none=True)
+    arr = V.check_weight_vector(value, "pos_weight")
+    n_zero = int(np.count_nonzero(arr == 0))
+    if n_zero:
+        raise ValueError(f"pos_weight must be > 0; {n_zero} of {arr.size} values are 0")
+    return arr
+
+
+def _pos_weight(xp, pw, y_pred):
+    """pos_weight in the computation's namespace: a number, or a vector along the last axis."""
+    if pw is None or isinstance(pw, float):
+        return pw
+    if pw.shape[0] != 1 and (y_pred.ndim < 2 or y_pred.shape[-1] != pw.shape[0]):
+        raise ValueError(f"pos_weight has {pw.shape[0]} entries, one per column of y_pred (its "
+                         f"last axis), but y_pred has shape {tuple(y_pred.shape)}")
+    if xp is np:
+        return pw.astype(y_pred.dtype, copy=False)
+    import array_api_compat
+
+    return xp.asarray(pw.copy(), dtype=y_pred.dtype, device=array_api_compat.device(y_pred))
 
 
 @register

@@ -21,7 +21,7 @@ import abc
 
 import numpy as np
 
-from .._core import Loss, register, numerics as M, validation as V
+from .._core import Loss, register, arrays as AR, numerics as M, validation as V
 
 from .binary import _clip_eps, _pow
 
@@ -165,6 +165,22 @@ class _CrossEntropyTerms:
     @staticmethod
     def _ce(xp, a, log_p):
         return -a * log_p, -a, None
+
+    @property
+    def has_hvp(self) -> bool:
+        return True  # with logits the full hessian is A (diag(p) - p p^T): its product is exact
+
+    def _hvp_kernel(self, xp, arrays, vectors):
+        if not self.from_logits:
+            return super()._hvp_kernel(xp, arrays, vectors)
+        y_true, y_pred = arrays
+        x = AR.transpose(xp, y_pred)
+        y_true = AR.transpose(xp, y_true) if y_true.ndim == 2 else y_true
+        v = AR.transpose(xp, vectors[0])
+        big_a = M.class_sum(xp, self._targets(xp, y_true, x))
+        p = _softmax_state(xp, x, False)[1]
+        pv = p * v
+        return (AR.transpose(xp, big_a * (pv - p * M.class_sum(xp, pv))),)
 
 
 @register

@@ -181,7 +181,7 @@ def _advisor(ctx):
         X, y, features, meta = demo_table(demo, n=1000 if ctx.quick else 3000, seed=ctx.seed)
         costs = meta["costs"] or (None, None)
         a = advise(X, y, cost_under=costs[0], cost_over=costs[1], cv=3 if ctx.quick else 5,
-                   epochs=150 if ctx.quick else 300, seed=ctx.seed)
+                   seed=ctx.seed)
         adv[demo] = a.to_dict()
         blocks += [_text("h3", f"{demo}: recommendation {a.recommendation} ({a.seconds:.1f} s)"),
                    _text("para", "Decision guide: " + ", ".join(a.guide["losses"]) + ". "
