@@ -169,3 +169,156 @@ def test_lightgbm_multiclass_with_the_softmax_cross_entropy_objective():
     assert margins.shape == (50, 3)
     acc = accuracy_score(y[100:], margins.argmax(axis=1))
     assert acc > 0.9 > np.bincount(y[100:]).max() / 50
+
+
+# ---- second derivatives of the torch export -----------------------------------------------
+
+from conftest import cases_where, make  # noqa: E402
+
+
+def _torch_inputs(loss, n=4, seed=3):
+    inputs = loss.sample_inputs(np.random.default_rng(seed), n)
+    wrt = [loss.inputs.index(name) for name in loss.differentiable]
+    out = []
+    for i, a in enumerate(inputs):
+        a = np.asarray(a)
+        t = torch.tensor(a) if a.dtype.kind in "iub" else torch.tensor(a, dtype=torch.float64)
+        out.append(t.requires_grad_(i in wrt))
+    return out, wrt
+
+
+def _call(loss, module, inputs, sample_weight=None):
+    if loss.inputs == ("y_true", "y_pred"):
+        return module(inputs[1], inputs[0], sample_weight=sample_weight)
+    return module(*inputs, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", cases_where(lambda loss: loss.info.hvp))
+def test_gradgradcheck_passes_for_every_loss_with_an_exact_hessian(case, reduction):
+    # Oracle: torch.autograd.gradcheck and gradgradcheck (central differences of the export's
+    # own backward, float64, their default tolerances atol 1e-5, rtol 1e-3 on 1e-6 steps), with
+    # sample weights.
+    loss = make(case)
+    if reduction == "none" and loss.coupled:
+        return
+    module = loss.to_torch(reduction=reduction)
+    inputs, wrt = _torch_inputs(loss)
+    weight = torch.rand(loss.n_samples(*[t.detach().numpy() for t in inputs]),
+                        dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 0.5
+
+    def f(*diff):
+        full = list(inputs)
+        for k, d in zip(wrt, diff):
+            full[k] = d
+        return _call(loss, module, full, weight)
+
+    diff = tuple(inputs[k] for k in wrt)
+    assert torch.autograd.gradcheck(f, diff)
+    assert torch.autograd.gradgradcheck(f, diff)
+
+
+@pytest.mark.parametrize("case", cases_where(lambda loss: not loss.info.hvp
+                                             and loss.info.hessian != "none"
+                                             and not loss.coupled)[:6]
+                         + cases_where(lambda loss: loss.name in ("triplet", "ctc")))
+def test_double_backward_without_an_exact_hvp_is_refused(case):
+    loss = make(case)
+    module = loss.to_torch()
+    inputs, wrt = _torch_inputs(loss)
+    value = _call(loss, module, inputs)
+    grads = torch.autograd.grad(value, [inputs[k] for k in wrt], create_graph=True)
+    with pytest.raises(RuntimeError, match=f"second derivatives of {loss.name}: it has no exact "
+                                           "Hessian-vector product"):
+        torch.autograd.grad(sum(g.sum() for g in grads), [inputs[k] for k in wrt])
+
+
+def test_third_derivatives_are_refused():
+    module = ll.get("log_cosh").to_torch()
+    x = torch.linspace(-1, 1, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.zeros(5, dtype=torch.float64)
+    (g,) = torch.autograd.grad(module(x, y), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="third derivatives of log_cosh are not available"):
+        torch.autograd.grad(h.sum(), x)
+
+
+class _CNN(torch.nn.Module):
+    def __init__(self, n_out):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, n_out)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(self.conv(x)).flatten(1))
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+@pytest.mark.parametrize("name,builtin,kind", [
+    ("sparse_cce", "cross_entropy", "class"), ("mse", "mse_loss", "regression"),
+    ("huber", "huber_loss", "regression"), ("bce", "binary_cross_entropy_with_logits", "binary"),
+    ("poisson_nll", "poisson_nll_loss", "count")])
+def test_torch_hvp_with_the_export_equals_the_builtin(arch, name, builtin, kind):
+    # Oracle: torch_hvp (double backward) with the torch built-in loss on the same network;
+    # 1e-12 relative to the largest entry (float64). The loss's own curvature J^T H J v is in.
+    from losslab.landscapes import torch_hvp
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    n_out = 3 if kind == "class" else 1
+    if arch == "mlp":
+        net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, n_out))
+        X = rng.normal(size=(16, 4))
+    else:
+        net = _CNN(n_out)
+        X = rng.normal(size=(16, 1, 6, 6))
+    if n_out == 1:
+        net = torch.nn.Sequential(net, torch.nn.Flatten(0))
+    net = net.double()
+    y = {"class": rng.integers(0, 3, 16), "regression": 2 * rng.normal(size=16),
+         "binary": rng.integers(0, 2, 16).astype(float), "count": rng.poisson(2.0, 16).astype(float)}[kind]
+    params = {"from_logits": True} if name in ("sparse_cce", "bce") else {}
+    ours = torch_hvp(net, ll.get(name, **params).to_torch(), X, y)
+    ref_fn = getattr(torch.nn.functional, builtin)
+    if name == "poisson_nll":
+        ref = torch_hvp(net, lambda out, t: ref_fn(out, t, log_input=True, full=False), X, y)
+    else:
+        ref = torch_hvp(net, ref_fn, X, y)
+    for seed in range(3):
+        v = np.random.default_rng(seed).normal(size=sum(p.numel() for p in net.parameters()))
+        a, b = ours(v), ref(v)
+        assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
+
+
+def test_the_export_works_under_torch_func_and_in_float32():
+    from torch.func import grad, hessian, jacrev, vmap
+
+    rng = np.random.default_rng(0)
+    y = torch.tensor(rng.dirichlet(np.ones(3), size=4))
+    z = torch.tensor(rng.normal(size=(4, 3)))
+    ours = ll.get("cce", from_logits=True).to_torch()
+    ref = torch.nn.functional.cross_entropy
+    # oracle: the same transforms of torch's cross_entropy (1e-13 absolute, float64)
+    torch.testing.assert_close(grad(lambda t: ours(t, y))(z), grad(lambda t: ref(t, y))(z),
+                               rtol=0, atol=1e-13)
+    torch.testing.assert_close(hessian(lambda t: ours(t, y))(z), hessian(lambda t: ref(t, y))(z),
+                               rtol=0, atol=1e-13)
+    torch.testing.assert_close(jacrev(jacrev(lambda t: ours(t, y)))(z),
+                               hessian(lambda t: ref(t, y))(z), rtol=0, atol=1e-13)
+    stack = torch.tensor(rng.normal(size=(5, 4, 3)))
+    torch.testing.assert_close(vmap(lambda t: ours(t, y))(stack),
+                               torch.stack([ref(s, y) for s in stack]), rtol=0, atol=1e-13)
+    none = ll.get("huber").to_torch(reduction="none")
+    x, t, v = (torch.tensor(rng.normal(size=6)) for _ in range(3))
+    torch.testing.assert_close(torch.func.jvp(lambda a: none(a, t), (x,), (v,))[1],
+                               torch.func.jvp(lambda a: torch.nn.functional.huber_loss(
+                                   a, t, reduction="none"), (x,), (v,))[1], rtol=0, atol=1e-14)
+    # float32: values, gradients and Hessian-vector products stay float32 (oracle: torch, 1e-6)
+    z32 = z.float().requires_grad_(True)
+    (g,) = torch.autograd.grad(ours(z32, y.float()), z32, create_graph=True)
+    (hv,) = torch.autograd.grad((g * z32.detach()).sum(), z32)
+    z32r = z.float().requires_grad_(True)
+    (gr,) = torch.autograd.grad(ref(z32r, y.float()), z32r, create_graph=True)
+    (hvr,) = torch.autograd.grad((gr * z32r.detach()).sum(), z32r)
+    assert g.dtype == hv.dtype == torch.float32
+    torch.testing.assert_close(hv, hvr, rtol=1e-5, atol=1e-6)

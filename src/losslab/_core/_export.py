@@ -27,12 +27,20 @@ __all__ = ["to_torch", "boosting_objective", "BoostingObjective"]
 
 
 def to_torch(loss, *, reduction: str = "mean"):
-    """A ``torch.nn.Module`` computing ``loss`` with losslab's value and analytic gradient.
+    """A ``torch.nn.Module`` computing ``loss`` with losslab's value and analytic derivatives.
 
     Call it as torch's losses are called: ``module(input, target, sample_weight=None)`` for
     losses of (y_true, y_pred); ``module(*inputs)`` in ``loss.info.inputs`` order for losses of
-    several inputs. Gradients flow to every differentiable input; the others get none. Works on
-    any device the loss's array-API path supports (the computation stays in torch).
+    several inputs. Gradients flow to every differentiable input; the others get none.
+
+    The backward pass is itself differentiable: double backward (``create_graph=True``,
+    ``gradgradcheck``, Hessian-vector products of a network's cost) uses the loss's exact
+    Hessian-vector product (``loss.hvp``), so the loss's own curvature ``J^T H_loss J`` is in
+    a network's hessian. A loss without an exact product (``loss.info.hvp`` False) raises a
+    clear error on double backward; a third derivative is refused. The functions carry
+    ``torch.func`` rules: ``vmap`` (one evaluation per batch entry), ``grad``, and forward mode
+    (``jvp``, hence ``torch.func.hessian``). Works on any device and float dtype the loss's
+    array-API path supports (the computation stays in torch).
     """
     import torch
 
@@ -41,35 +49,8 @@ def to_torch(loss, *, reduction: str = "mean"):
     if reduction == "none" and getattr(loss, "coupled", False):
         raise ValueError(f"{loss.name}.to_torch(reduction='none') is not supported: its per-sample "
                          "values share inputs, so their gradients do not separate; use 'mean' or 'sum'")
+    functions = _torch_functions(torch, loss, reduction)
     two_inputs = len(loss.inputs) == 2 and loss.inputs == ("y_true", "y_pred")
-    wrt = [loss.inputs.index(n) for n in loss.differentiable]
-    batch_axes = loss.info.batch_axes
-
-    class _Function(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, sample_weight, *inputs):
-            arrays = [x.detach() for x in inputs]
-            sw = None if sample_weight is None else sample_weight.detach()
-            value, grads = loss.value_and_gradient(*arrays, sample_weight=sw, reduction=reduction)
-            grads = grads if isinstance(grads, tuple) else (grads,)
-            ctx.save_for_backward(*grads)
-            ctx.n_inputs = len(inputs)
-            return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
-
-        @staticmethod
-        def backward(ctx, grad_out):
-            out = [None] * (1 + ctx.n_inputs)
-            for k, g in zip(wrt, ctx.saved_tensors):
-                if reduction == "none":
-                    go = grad_out.reshape(grad_out.shape + (1,) * (g.ndim - grad_out.ndim))
-                    b = batch_axes[loss.inputs[k]]
-                    if b:
-                        go = grad_out.reshape((1,) * b + tuple(grad_out.shape)
-                                              + (1,) * (g.ndim - b - grad_out.ndim))
-                    out[1 + k] = go * g
-                else:
-                    out[1 + k] = grad_out * g
-            return tuple(out)
 
     class LossModule(torch.nn.Module):
         def __init__(self):
@@ -82,12 +63,189 @@ def to_torch(loss, *, reduction: str = "mean"):
                 if len(inputs) != 2:
                     raise TypeError(f"{loss.name} module takes (input, target), got {len(inputs)} arrays")
                 inputs = (inputs[1], inputs[0])  # torch's (input, target) -> losslab's (y_true, y_pred)
-            return _Function.apply(sample_weight, *inputs)
+            return functions.value(sample_weight, *inputs)
 
         def extra_repr(self) -> str:
             return f"{loss!r}, reduction={reduction!r}"
 
     return LossModule()
+
+
+def _torch_functions(torch, loss, reduction):
+    """The autograd functions of one exported loss: Value (forward: value and gradient; backward:
+    the gradient through Grad) and Grad (forward: the gradient; backward: the exact HVP)."""
+    from types import SimpleNamespace
+
+    wrt = [loss.inputs.index(n) for n in loss.differentiable]
+    batch_axes = loss.info.batch_axes
+    n_in = len(loss.inputs)
+
+    def detached(sw, inputs):
+        return (None if sw is None else sw.detach()), [x.detach() for x in inputs]
+
+    def per_value(k, go, g):
+        """grad_out (shaped like the unreduced value for "none") broadcast onto input k."""
+        if reduction != "none":
+            return go
+        b = batch_axes[loss.inputs[k]]
+        return go.reshape((1,) * b + tuple(go.shape) + (1,) * (g.ndim - b - go.ndim))
+
+    def looped(fn, info, in_dims, args):
+        """A vmap rule: fn applied to each batch entry, stacked on dim 0."""
+        outs = []
+        for i in range(info.batch_size):
+            outs.append(fn(*[a if d is None or a is None else a.select(d, i)
+                             for a, d in zip(args, in_dims)]))
+        if isinstance(outs[0], tuple):
+            stacked = tuple(torch.stack([o[j] for o in outs]) for j in range(len(outs[0])))
+            return stacked, (0,) * len(stacked)
+        return torch.stack(outs), 0
+
+    class Grad(torch.autograd.Function):
+        """inputs -> the gradient (w.r.t. the differentiable inputs); backward: H v."""
+
+        @staticmethod
+        def forward(sample_weight, *args):
+            inputs, cached = args[:n_in], args[n_in:]
+            if cached:
+                return tuple(g.clone() for g in cached)
+            sw, arrays = detached(sample_weight, inputs)
+            grads = loss.gradient(*arrays, sample_weight=sw, reduction=reduction)
+            return grads if isinstance(grads, tuple) else (grads,)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs[1:1 + n_in])
+            ctx.save_for_forward(*inputs[1:1 + n_in])
+            ctx.sample_weight = inputs[0]
+
+        @staticmethod
+        def backward(ctx, *vs):
+            inputs = ctx.saved_tensors
+            vs = [torch.zeros_like(inputs[k]) if v is None else v for k, v in zip(wrt, vs)]
+            hv = HVP.apply(ctx.sample_weight, *inputs, *vs)
+            out = [None] * len(ctx.needs_input_grad)
+            for k, h in zip(wrt, hv):
+                out[1 + k] = h
+            return tuple(out)
+
+        @staticmethod
+        def jvp(ctx, sample_weight_t, *tangents):
+            inputs = ctx.saved_tensors
+            vs = [tangents[k] for k in wrt]
+            return HVP.apply(ctx.sample_weight, *inputs, *vs)
+
+        @staticmethod
+        def vmap(info, in_dims, sample_weight, *args):
+            return looped(lambda s, *a: Grad.apply(s, *a), info, in_dims, (sample_weight,) + args)
+
+    def hvp(sample_weight, inputs, vs):
+        """H v of the reduced loss, one tensor per differentiable input (detached)."""
+        if not loss.info.hvp:
+            raise RuntimeError(
+                f"second derivatives of {loss.name}: it has no exact Hessian-vector product "
+                f"(info.hessian is '{loss.info.hessian}'; its cross terms are not computed), so "
+                "they would be wrong; use first derivatives")
+        sw, arrays = detached(sample_weight, inputs)
+        vs = [v.detach() for v in vs]
+        hv = loss.hvp(*arrays, v=tuple(vs) if len(vs) > 1 else vs[0], sample_weight=sw,
+                      reduction=reduction)
+        return hv if isinstance(hv, tuple) else (hv,)
+
+    class HVP(torch.autograd.Function):
+        """(inputs, v) -> H v, for forward-mode second derivatives (``torch.func.hessian``)."""
+
+        @staticmethod
+        def forward(sample_weight, *args):
+            return hvp(sample_weight, args[:n_in], args[n_in:])
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, *grads):
+            raise RuntimeError(f"the export has exact first and second derivatives; third derivatives of {loss.name} are not available")
+
+        @staticmethod
+        def jvp(ctx, *tangents):
+            raise RuntimeError(f"the export has exact first and second derivatives; third derivatives of {loss.name} are not available")
+
+        @staticmethod
+        def vmap(info, in_dims, sample_weight, *args):
+            return looped(lambda s, *a: HVP.apply(s, *a), info, in_dims, (sample_weight,) + args)
+
+    class Value(torch.autograd.Function):
+        """inputs -> (value, gradients); only the value is differentiable."""
+
+        @staticmethod
+        def forward(sample_weight, *inputs):
+            sw, arrays = detached(sample_weight, inputs)
+            value, grads = loss.value_and_gradient(*arrays, sample_weight=sw, reduction=reduction)
+            grads = grads if isinstance(grads, tuple) else (grads,)
+            value = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+            return (value,) + tuple(grads)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs[1:], *output[1:])
+            ctx.save_for_forward(*inputs[1:], *output[1:])
+            ctx.sample_weight = inputs[0]
+            ctx.mark_non_differentiable(*output[1:])
+
+        @staticmethod
+        def backward(ctx, grad_value, *unused):
+            saved = ctx.saved_tensors
+            inputs, cached = saved[:n_in], saved[n_in:]
+            grads = Grad.apply(ctx.sample_weight, *inputs, *cached)
+            out = [None] * (1 + n_in)
+            for k, g in zip(wrt, grads):
+                out[1 + k] = per_value(k, grad_value, g) * g
+            return tuple(out)
+
+        @staticmethod
+        def jvp(ctx, sample_weight_t, *tangents):
+            saved = ctx.saved_tensors
+            grads = saved[n_in:]
+            total = None
+            for k, g in zip(wrt, grads):
+                t = tangents[k]
+                if t is None:
+                    continue
+                term = g * t
+                if reduction == "none":
+                    keep = _value_axes(loss, k, term.ndim, ctx.value_ndim)
+                    term = term.sum(dim=tuple(a for a in range(term.ndim) if a not in keep)) \
+                        if len(keep) < term.ndim else term
+                else:
+                    term = term.sum()
+                total = term if total is None else total + term
+            return (total,) + (None,) * len(grads)  # the gradients are not differentiable
+
+        @staticmethod
+        def vmap(info, in_dims, sample_weight, *inputs):
+            return looped(lambda s, *a: Value.apply(s, *a), info, in_dims,
+                          (sample_weight,) + inputs)
+
+    class ValueWithJvp(Value):
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            Value.setup_context(ctx, inputs, output)
+            ctx.value_ndim = output[0].ndim
+
+    def value(sample_weight, *inputs):
+        return ValueWithJvp.apply(sample_weight, *inputs)[0]
+
+    return SimpleNamespace(value=value, Value=ValueWithJvp, Grad=Grad, HVP=HVP)
+
+
+def _value_axes(loss, k, ndim, value_ndim):
+    """The axes of input k that index the unreduced values: the batch axis for per-sample
+    losses, every axis for elementwise ones."""
+    if value_ndim == ndim:
+        return tuple(range(ndim))
+    b = loss.info.batch_axes[loss.inputs[k]]
+    return tuple(range(b, b + value_ndim))
 
 
 # ---------------------------------------------------------------------------------------------
