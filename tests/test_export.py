@@ -322,3 +322,99 @@ def test_the_export_works_under_torch_func_and_in_float32():
     (hvr,) = torch.autograd.grad((gr * z32r.detach()).sum(), z32r)
     assert g.dtype == hv.dtype == torch.float32
     torch.testing.assert_close(hv, hvr, rtol=1e-5, atol=1e-6)
+
+
+# ---- boosting objectives that reproduce the built-ins ---------------------------------------
+
+
+def _boosting_data():
+    rng = np.random.default_rng(0)
+    n = 600
+    X = rng.normal(size=(n, 5))
+    y_reg = X @ np.array([1.0, 2.0, 0.0, 0.0, 1.0]) + 3 + rng.normal(size=n)
+    y_bin = (rng.random(n) < 1 / (1 + np.exp(-X[:, 0] - 1))).astype(float)
+    logits = 2 * X[:, :3]
+    y_cls = np.array([rng.choice(3, p=np.exp(r) / np.exp(r).sum()) for r in logits])
+    w = rng.uniform(0.5, 2.0, n)
+    return X, {"regression": y_reg, "binary": y_bin, "multiclass": y_cls}, w
+
+
+BUILTINS = [("mse", {}, "regression", "reg:squarederror", "regression"),
+            ("bce", {"from_logits": True}, "binary", "binary:logistic", "binary"),
+            ("sparse_cce", {"from_logits": True}, "multiclass", "multi:softprob", "multiclass")]
+
+
+@pytest.mark.parametrize("name,params,task,xgb_name,lgb_name", BUILTINS, ids=[b[0] for b in BUILTINS])
+def test_library_convention_and_init_score_reproduce_the_builtins(name, params, task, xgb_name,
+                                                                   lgb_name):
+    # Oracle: the libraries' own objectives, 20 rounds, sample weights; margins agree to 1e-6
+    # (XGBoost keeps margins in float32: 7e-7 measured; LightGBM 3e-8).
+    X, ys, w = _boosting_data()
+    y = ys[task]
+    loss = ll.get(name, **params)
+    extra = {"num_class": 3} if task == "multiclass" else {}
+    obj = loss.as_xgboost_objective(hessian="library")
+    assert obj.builtin == xgb_name
+    params_x = {"max_depth": 3, "eta": 0.3, "nthread": 1, **extra}
+    built = xgb.train({**params_x, "objective": xgb_name}, xgb.DMatrix(X, label=y, weight=w), 20)
+    start = obj.init_score(y, w)
+    custom = xgb.train(params_x, xgb.DMatrix(X, label=y, weight=w, base_margin=start), 20, obj=obj)
+    margin_b = built.predict(xgb.DMatrix(X), output_margin=True)
+    margin_c = custom.predict(xgb.DMatrix(X, base_margin=start), output_margin=True)
+    assert np.max(np.abs(margin_b - margin_c)) < 1e-6
+
+    obj = loss.as_lightgbm_objective(hessian="library")
+    assert obj.builtin == lgb_name
+    params_l = {"learning_rate": 0.3, "num_leaves": 8, "verbose": -1, "num_threads": 1,
+                "deterministic": True, **extra}
+    built = lgb.train({**params_l, "objective": lgb_name}, lgb.Dataset(X, label=y, weight=w), 20)
+    start = obj.init_score(y, w)
+    custom = lgb.train({**params_l, "objective": obj},
+                       lgb.Dataset(X, label=y, weight=w, init_score=start), 20)
+    margin_b = built.predict(X, raw_score=True)
+    margin_c = custom.predict(X, raw_score=True) + start.reshape(margin_b.shape)
+    assert np.max(np.abs(margin_b - margin_c)) < 1e-6
+
+
+def test_exact_convention_differs_where_the_readme_says():
+    # mse: XGBoost's reg_lambda=1 sees losslab's (y - p)^2 with twice the gradient and hessian
+    # of its (y - p)^2 / 2, so leaves differ; LightGBM (lambda_l2 = 0) is unchanged by the factor.
+    # softmax: the exact diagonal p(1 - p) against XGBoost's 2p(1 - p) and LightGBM's K/(K-1).
+    X, ys, w = _boosting_data()
+    y = ys["regression"]
+    exact = ll.get("mse").as_xgboost_objective()
+    library = ll.get("mse").as_xgboost_objective(hessian="library")
+    p = np.zeros_like(y)
+    g_e, h_e = exact(y, p)
+    g_l, h_l = library(y, p)
+    np.testing.assert_allclose(g_e, 2 * g_l, rtol=1e-15)
+    np.testing.assert_allclose(h_e, 2 * h_l, rtol=1e-15)
+    labels = ys["multiclass"]
+    margins = np.random.default_rng(1).normal(size=(len(labels), 3))
+    _, h_exact = ll.get("sparse_cce", from_logits=True).as_lightgbm_objective()(labels, margins)
+    _, h_lgb = ll.get("sparse_cce", from_logits=True).as_lightgbm_objective(
+        hessian="library")(labels, margins)
+    _, h_xgb = ll.get("sparse_cce", from_logits=True).as_xgboost_objective(
+        hessian="library")(labels, margins)
+    np.testing.assert_allclose(h_lgb, 1.5 * h_exact, rtol=1e-15)
+    np.testing.assert_allclose(h_xgb, 2.0 * h_exact, rtol=1e-15)
+
+
+def test_multiclass_preds_layout_is_checked():
+    obj = ll.get("sparse_cce", from_logits=True).as_xgboost_objective()
+    labels = np.array([0, 1, 2, 1, 0])
+    margins = np.zeros((5, 3))
+    g, h = obj(labels, margins)
+    assert g.shape == h.shape == (5, 3)
+    with pytest.raises(ValueError, match=r"got \(3, 5\) \(class-major: transpose it\)"):
+        obj(labels, margins.T)
+    with pytest.raises(ValueError, match="A flat array is ambiguous"):
+        obj(labels, margins.ravel())
+    with pytest.raises(ValueError, match="hessian='library' follows a built-in objective of "
+                                         "xgboost; Huber"):
+        ll.get("huber").as_xgboost_objective(hessian="library")
+    with pytest.raises(ValueError, match="has none"):
+        ll.get("bce", from_logits=True, label_smoothing=0.1).as_lightgbm_objective(
+            hessian="library")
+    score = ll.get("sparse_cce", from_logits=True).as_lightgbm_objective().init_score(labels)
+    np.testing.assert_allclose(np.exp(score[0]), [0.4, 0.4, 0.2], rtol=1e-14)  # log frequencies

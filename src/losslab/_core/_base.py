@@ -301,17 +301,19 @@ class Loss(abc.ABC):
 
         return to_torch(self, reduction=reduction)
 
-    def as_xgboost_objective(self, *, min_hessian=1e-6):
-        """(gradient, hessian) callable for XGBoost, on raw margins (``losslab.export``)."""
+    def as_xgboost_objective(self, *, min_hessian=1e-6, hessian="exact"):
+        """(gradient, hessian) callable for XGBoost, on raw margins (``losslab.export``);
+        ``hessian="library"`` follows the built-in objective's convention."""
         from ._export import boosting_objective
 
-        return boosting_objective(self, "xgboost", min_hessian=min_hessian)
+        return boosting_objective(self, "xgboost", min_hessian=min_hessian, hessian=hessian)
 
-    def as_lightgbm_objective(self, *, min_hessian=1e-6):
-        """(gradient, hessian) callable for LightGBM, on raw margins (``losslab.export``)."""
+    def as_lightgbm_objective(self, *, min_hessian=1e-6, hessian="exact"):
+        """(gradient, hessian) callable for LightGBM, on raw margins (``losslab.export``);
+        ``hessian="library"`` follows the built-in objective's convention."""
         from ._export import boosting_objective
 
-        return boosting_objective(self, "lightgbm", min_hessian=min_hessian)
+        return boosting_objective(self, "lightgbm", min_hessian=min_hessian, hessian=hessian)
 
     # ---- machinery: the hooks the pipeline calls ------------------------------------------------
     @abc.abstractmethod

@@ -253,25 +253,80 @@ def _value_axes(loss, k, ndim, value_ndim):
 # ---------------------------------------------------------------------------------------------
 
 
+# The built-in objective each loss corresponds to, and that objective's convention: a factor on
+# the gradient and hessian (XGBoost and LightGBM write squared error as (y - p)^2 / 2), a factor
+# on the hessian alone, and the hessian's floor.
+_BUILTINS = {
+    ("xgboost", "mse"): ("reg:squarederror", 0.5, 1.0, 0.0),
+    ("xgboost", "bce"): ("binary:logistic", 1.0, 1.0, 1e-16),
+    ("xgboost", "sparse_cce"): ("multi:softprob", 1.0, 2.0, 1e-16),
+    ("lightgbm", "mse"): ("regression", 0.5, 1.0, 0.0),
+    ("lightgbm", "bce"): ("binary", 1.0, 1.0, 0.0),
+    ("lightgbm", "sparse_cce"): ("multiclass", 1.0, "K/(K-1)", 0.0),
+}
+
+
 class BoostingObjective:
     """A custom objective for XGBoost or LightGBM: returns (gradient, hessian) per sample.
 
     Called as ``obj(predt, dtrain)`` by ``xgboost.train`` and ``obj(preds, train_data)`` by
     ``lightgbm.train`` (labels and weights come from the data set), or as
     ``obj(y_true, y_pred[, weight])`` by the scikit-learn interfaces. Predictions are raw margins
-    (logits); multiclass losses take (n_samples, n_classes) margins.
+    (logits); multiclass losses take margins of shape (n_samples, n_classes), as XGBoost >= 2 and
+    LightGBM >= 4 pass them; a flat or transposed array is refused rather than misread.
 
-    The hessian is a positive surrogate where the true one is not usable: where it is exactly 0
-    (MAE, pinball, hinge, Huber's linear part) it is replaced by 1, as scikit-learn and LightGBM
-    do for the absolute error; elsewhere it is ``max(h, min_hessian)``, since a Newton step needs
-    a positive curvature and focal losses are not convex.
+    ``hessian="exact"``: losslab's gradient and hessian (diagonal), with a positive surrogate
+    where the true one is not usable: where it is exactly 0 (MAE, pinball, hinge, Huber's linear
+    part) it is replaced by 1, as scikit-learn and LightGBM do for the absolute error; elsewhere
+    it is ``max(h, min_hessian)``, since a Newton step needs a positive curvature and focal losses
+    are not convex. ``hessian="library"``: the convention of the library's built-in objective
+    for this loss (``builtin``), so that with ``init_score`` as the starting margin the custom
+    objective reproduces the built-in: squared error halved (grad ``p - y``, hess 1), the
+    logistic hessian floored at 1e-16 (XGBoost), the softmax hessian doubled (XGBoost,
+    ``2 p (1 - p)``) or scaled by ``K / (K - 1)`` (LightGBM).
     """
 
-    def __init__(self, loss, library: str, min_hessian: float):
+    def __init__(self, loss, library: str, min_hessian: float, hessian: str = "exact"):
         self.loss, self.library, self.min_hessian = loss, library, min_hessian
+        self.hessian = hessian
+        self.builtin = _BUILTINS.get((library, loss.name), (None,))[0] \
+            if _library_form(loss) else None
 
     def __repr__(self) -> str:
-        return f"BoostingObjective({self.loss!r}, library={self.library!r}, min_hessian={self.min_hessian})"
+        return (f"BoostingObjective({self.loss!r}, library={self.library!r}, "
+                f"hessian={self.hessian!r}, min_hessian={self.min_hessian})")
+
+    def init_score(self, y, sample_weight=None):
+        """The margin the built-in objective starts from, to pass as ``base_margin`` (XGBoost)
+        or ``init_score`` (LightGBM): the loss's optimal constant (``loss.init_score``), one row
+        per sample. For multiclass LightGBM starts at the log class frequencies and XGBoost at
+        those centred; both are optimal (softmax ignores a shift), and the one the library uses
+        is returned, so that margins agree, not only probabilities."""
+        y = np.asarray(y)
+        k = None
+        if self.loss.shape_rule == "class_index":
+            k = int(np.max(y)) + 1
+        c = np.asarray(self.loss.init_score(y, sample_weight, **({"n_classes": k} if k else {})),
+                       dtype=np.float64)
+        if k and self.library == "lightgbm":
+            c = c - np.log(np.sum(np.exp(c)))  # the log frequencies: a log-softmax
+        return np.broadcast_to(c, (y.shape[0],) + c.shape).copy()
+
+    def _check_layout(self, preds, n):
+        if self.loss.shape_rule != "class_index":
+            if preds.shape[:1] != (n,):
+                raise ValueError(f"preds has shape {preds.shape} for {n} labels")
+            return preds
+        if preds.ndim != 2:
+            raise ValueError(
+                f"multiclass preds must have shape (n_samples, n_classes) = ({n}, K); got "
+                f"shape {preds.shape}. A flat array is ambiguous (LightGBM < 4 passed it "
+                "class-major, XGBoost < 2 sample-major): reshape it to (n_samples, n_classes)")
+        if preds.shape[0] != n:
+            hint = " (class-major: transpose it)" if preds.shape[1] == n else ""
+            raise ValueError(f"multiclass preds must have shape (n_samples, n_classes) = ({n}, K); "
+                             f"got {preds.shape}{hint}")
+        return preds
 
     def __call__(self, a, b, weight=None):
         if hasattr(b, "get_label"):  # native API: (predictions, data set)
@@ -280,16 +335,28 @@ class BoostingObjective:
             weight = None if w is None or np.size(w) == 0 else np.asarray(w, dtype=np.float64)
         else:  # scikit-learn API: (y_true, y_pred[, weight])
             y, preds = np.asarray(a), np.asarray(b, dtype=np.float64)
-        shape = preds.shape
-        if self.loss.shape_rule == "class_index":
-            preds = preds.reshape(len(y), -1)
+        preds = self._check_layout(preds, len(y))
         g = self.loss.gradient(y, preds, reduction="none")
         h = self.loss.hessian(y, preds, reduction="none")
-        h = np.where(h == 0, 1.0, np.maximum(h, self.min_hessian))
+        if self.hessian == "library":
+            _, scale, h_factor, floor = _BUILTINS[(self.library, self.loss.name)]
+            if h_factor == "K/(K-1)":
+                h_factor = preds.shape[1] / (preds.shape[1] - 1)
+            g, h = g * scale, np.maximum(h * (scale * h_factor), floor)
+        else:
+            h = np.where(h == 0, 1.0, np.maximum(h, self.min_hessian))
         if weight is not None:
             weight = np.asarray(weight, dtype=np.float64).reshape((-1,) + (1,) * (g.ndim - 1))
             g, h = g * weight, h * weight
-        return g.reshape(shape), h.reshape(shape)
+        return g, h
+
+
+def _library_form(loss) -> bool:
+    """The settings a built-in objective has: logits, no smoothing, weights or pos_weight."""
+    p = loss.get_params()
+    return (p.get("from_logits", True) and not p.get("label_smoothing")
+            and p.get("pos_weight") is None and p.get("class_weight") is None
+            and p.get("ignore_index") is None)
 
 
 def _check_loss(loss):
@@ -299,10 +366,14 @@ def _check_loss(loss):
                         f"{type(loss).__name__}")
 
 
-def boosting_objective(loss, library: str = "xgboost", *, min_hessian: float = 1e-6) -> BoostingObjective:
-    """The custom objective of ``loss`` for ``library`` ("xgboost" or "lightgbm")."""
+def boosting_objective(loss, library: str = "xgboost", *, min_hessian: float = 1e-6,
+                       hessian: str = "exact") -> BoostingObjective:
+    """The custom objective of ``loss`` for ``library`` ("xgboost" or "lightgbm"); ``hessian``
+    is ``"exact"`` or ``"library"`` (the built-in objective's convention; see
+    ``BoostingObjective``)."""
     _check_loss(loss)
     V.check_choice(library, "library", ("xgboost", "lightgbm"))
+    V.check_choice(hessian, "hessian", ("exact", "library"))
     min_hessian = V.check_scalar(min_hessian, "min_hessian", gt=0)
     if loss.inputs != ("y_true", "y_pred"):
         raise ValueError(f"{loss.name} takes {loss.inputs}; a boosting objective needs a loss of "
@@ -317,4 +388,9 @@ def boosting_objective(loss, library: str = "xgboost", *, min_hessian: float = 1
     if loss.shape_rule in ("rows", "samples"):
         raise ValueError(f"{loss.name} takes rows of targets; {library} gives one label per sample "
                          "(use the class-index form, e.g. sparse_cce)")
-    return BoostingObjective(loss, library, min_hessian)
+    if hessian == "library" and ((library, loss.name) not in _BUILTINS or not _library_form(loss)):
+        known = ", ".join(f"{n} ({b[0]})" for (lib, n), b in _BUILTINS.items() if lib == library)
+        raise ValueError(f"hessian='library' follows a built-in objective of {library}; {loss!r} "
+                         f"has none. Built-ins: {known}, each on logits without smoothing or "
+                         "class weights")
+    return BoostingObjective(loss, library, min_hessian, hessian)
