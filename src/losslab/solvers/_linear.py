@@ -114,7 +114,9 @@ class _Problem:
         self.pen[:d] = (alpha / self.std ** 2)[:, None]
         self.single = n_outputs == 1 and np.ndim(y) == 1
         self.y, self.sample_weight = y, sample_weight
-        self._last_vg = self._last_h = None
+        self._last_vg = self._last_h = self._curvature = None
+        # the hessian diagonal is the whole hessian: Gram matrices of X weighted by it
+        self.elementwise = loss.info.hessian == "exact" and loss.info.hvp
 
     def B(self, theta):
         return theta.reshape(self.d + 1, self.m)
@@ -134,7 +136,11 @@ class _Problem:
         B = self.B(theta)
         z = self.scores(theta)
         if self.head == "identity":
-            value, g = self.prepared.value_and_gradient(z)
+            if self.elementwise:  # one pass gives the hessian the next Newton step needs
+                value, (g,), (h,) = self.prepared.evaluate((z,), 2)
+                self._curvature = (theta.copy(), np.reshape(h, (self.n, self.m)))
+            else:
+                value, g = self.prepared.value_and_gradient(z)
             g = np.reshape(g, (self.n, self.m))
         else:
             from ..models import Linear
@@ -160,8 +166,11 @@ class _Problem:
         n, m, p = self.n, self.m, self.d + 1
         Xa = self.Xa
         H = np.zeros((p, m, p, m))
-        if self.loss.info.hessian == "exact":  # elementwise: one Gram matrix per output
-            h = np.reshape(self.prepared.hessian(z), (n, m))
+        if self.elementwise:  # one Gram matrix per output
+            if self._curvature is not None and np.array_equal(self._curvature[0], theta):
+                h = self._curvature[1]
+            else:
+                h = np.reshape(self.prepared.hessian(z), (n, m))
             for k in range(m):
                 H[:, k, :, k] = Xa.T @ (Xa * h[:, k:k + 1])
         else:  # the per-sample blocks from m exact Hessian-vector products
@@ -170,11 +179,20 @@ class _Problem:
                 e = np.zeros((n, m))
                 e[:, k] = 1.0
                 blocks[:, :, k] = np.reshape(self.prepared.hvp(z, v=e), (n, m))
-            for k in range(m):
-                for j in range(k, m):
-                    H[:, k, :, j] = Xa.T @ (Xa * blocks[:, k, j:j + 1])
-                    if j != k:
-                        H[:, j, :, k] = H[:, k, :, j].T
+            pairs = [(k, j) for k in range(m) for j in range(k, m)]
+            weights = np.stack([blocks[:, k, j] for k, j in pairs], axis=1)  # (n, pairs)
+            grams = np.zeros((p, p, len(pairs)))
+            # all Gram matrices X^T diag(w) X from wide products, a block of rows at a time:
+            # one GEMM of width p * pairs runs several times faster than one per pair
+            rows = max(1, (1 << 21) // (p * len(pairs)))
+            for lo in range(0, n, rows):
+                Xc = Xa[lo:lo + rows]
+                right = (Xc[:, :, None] * weights[lo:lo + rows, None, :]).reshape(len(Xc), -1)
+                grams += (Xc.T @ right).reshape(p, p, len(pairs))
+            for i, (k, j) in enumerate(pairs):
+                H[:, k, :, j] = grams[:, :, i]
+                if j != k:
+                    H[:, j, :, k] = grams[:, :, i].T
         H = H.reshape(p * m, p * m)
         H[np.diag_indices_from(H)] += self.pen.ravel()
         return H
