@@ -10,26 +10,27 @@ import pytest
 from typer.testing import CliRunner
 
 import losslab as ll
-from losslab.advisor import TableError, decision_guide, demo_table, inspect_target
+from losslab.advisor import TableError, decision_guide, demo_table, detect_task, inspect_target
 from losslab.cli import app
 
 
 @pytest.mark.parametrize("demo,expected", [
     ("delivery", {"huber", "mae", "log_cosh"}),                  # robust
-    ("fraud", {"bce (class-weighted)", "focal"}),                  # imbalance-aware
     ("demand", {"asymmetric_mse", "asymmetric_huber", "quantile"}),  # asymmetric or quantile
 ])
 def test_demo_tables_get_the_right_kind_of_loss(demo, expected):
-    X, y, features, meta = demo_table(demo)
+    X, y, features, meta = demo_table(demo, n=1500)
     costs = meta["costs"] or (None, None)
-    advice = ll.advise(X, y, cost_under=costs[0], cost_over=costs[1])
-    assert advice.recommendation in expected
+    advice = ll.advise(X, y, cost_under=costs[0], cost_over=costs[1], models="linear")
+    assert advice.recommendation in expected and advice.verdict == "agrees"
     assert advice.table[0]["candidate"] == advice.recommendation
+    assert advice.table[0]["verdict"] == "best"
     assert len(advice.table) >= 4 and all(r["fit_seconds"] > 0 for r in advice.table)
-    key = "cost_mean" if meta["costs"] else "metric_mean"
-    values = [r[key] for r in advice.table]
-    lower_better = meta["costs"] or advice.metric == "mae"
-    assert values == sorted(values, reverse=not lower_better)
+    values = [r["metric_mean"] for r in advice.table]
+    assert values == sorted(values)  # MAE and cost: lower is better
+    # the plain MSE is measurably worse: its paired interval excludes 0
+    mse = next(r for r in advice.table if r["candidate"] == "mse")
+    assert mse["verdict"] == "worse" and mse["diff_low"] > 0
     json.dumps(advice.to_dict())  # every number is JSON
 
 
@@ -58,6 +59,8 @@ def test_advisor_arguments_are_checked():
         ll.advise(X, y, cost_under=2.0)
     with pytest.raises(TableError, match="metric 'f1' does not apply to regression"):
         ll.advise(X, y, metric="f1")
+    with pytest.raises(TableError, match="models must be among linear, mlp, boosting"):
+        ll.advise(X, y, models="forest")
     with pytest.raises(ValueError, match="cost_over must be > 0"):
         ll.advise(X, y, cost_under=1.0, cost_over=-1.0)
     with pytest.raises(TableError, match="the target has a single value"):
@@ -116,6 +119,187 @@ def test_advise_command_and_json(tmp_path):
     assert data["inspection"]["task"] == "binary" and data["features"] == ["x1", "x2"]
     assert data["recommendation"] == data["table"][0]["candidate"]
     res = CliRunner().invoke(app, ["advise", "--demo", "demand", "--cv", "3"])
-    assert res.exit_code == 0 and "recommendation:" in res.output and "cost_mean" in res.output
+    assert res.exit_code == 0 and "recommendation:" in res.output and "business cost" in res.output
     res = CliRunner().invoke(app, ["advise", "--demo", "nope"])
     assert res.exit_code == 2 and "unknown demo" in res.output
+
+
+# ---- the task, read from the target --------------------------------------------------------
+
+
+def _write(tmp_path, X, y, name):
+    header = ",".join([f"x{i}" for i in range(X.shape[1])] + ["target"])
+    lines = [header] + [",".join(f"{v:.6g}" for v in row) + f",{t:g}" for row, t in zip(X, y)]
+    path = tmp_path / f"{name}.csv"
+    path.write_text("\n".join(lines))
+    return str(path)
+
+
+@pytest.mark.parametrize("name,task", [("diabetes", "regression"), ("breast_cancer", "binary"),
+                                       ("wine", "multiclass")])
+def test_scikit_learn_tables_are_read_as_their_task(tmp_path, name, task):
+    import sklearn.datasets as D
+
+    X, y = getattr(D, f"load_{name}")(return_X_y=True)
+    path = _write(tmp_path, X[:, :6], y, name)
+    res = CliRunner().invoke(app, ["advise", path, "--target", "target", "--json", "--cv", "3",
+                                   "--repeats", "1", "--models", "linear"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["inspection"]["task"] == data["inspection"]["detected_task"] == task
+
+
+def test_detect_task_rules():
+    assert detect_task(np.arange(100) * 1.5)[0] == "regression"
+    assert detect_task(np.r_[np.arange(25, 347), np.arange(25, 347)].astype(float))[0] == \
+        "regression"  # diabetes-like: whole numbers, many values
+    assert detect_task(np.array([0.0, 1.0] * 10))[0] == "binary"
+    assert detect_task(np.array(["a", "b", "c"] * 5))[0] == "multiclass"
+    assert detect_task(np.tile(np.arange(7), 5))[0] == "multiclass"
+    assert detect_task(np.tile(np.arange(30), 5))[0] == "regression"
+
+
+# ---- classification judged on what the loss changes ------------------------------------------
+
+
+def _imbalanced(rate, n=2000, seed=0):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n, 6, n_informative=4, n_redundant=1, weights=[1 - rate],
+                               class_sep=0.8, flip_y=0.0, random_state=seed)
+    return X, y
+
+
+@pytest.mark.parametrize("table", ["fraud", 0.01, 0.05])
+def test_imbalanced_tables_are_not_judged_at_threshold_one_half(table):
+    from sklearn.metrics import balanced_accuracy_score
+
+    from losslab.estimators import LossClassifier
+
+    if table == "fraud":
+        X, y, _, _ = demo_table("fraud", n=2000)
+    else:
+        X, y = _imbalanced(table, n=int(60 / table))  # 60 positives
+    if table == "fraud":  # at the default threshold 0.5, BCE predicts no fraud at all
+        at_half = LossClassifier("bce", alpha=1 / len(y)).fit(X, y).predict(X)
+        assert balanced_accuracy_score(y, at_half) == pytest.approx(0.5, abs=0.01)
+    advice = ll.advise(X, y, cv=3, repeats=1, models="linear,boosting")
+    assert advice.metric == "average_precision"
+    for row in advice.table:
+        assert "average_precision" in row["metrics"] and row["threshold"] is not None
+        if row["loss"] != "hinge":
+            assert "log_loss" in row["metrics"] and row["check"]["name"] == "calibration_error"
+        if row["constant_splits"]:  # a loss whose optimum is constant is named as such
+            assert any(row["candidate"] in n and "constant score" in n for n in advice.notes)
+        elif row["metrics"]["roc_auc"] > 0.6:
+            # a model that ranks better than chance gets a threshold that uses it
+            assert row["metrics"]["balanced_accuracy"] > 0.55, row
+
+
+def test_thresholds_and_costs_tuned_inside_the_training_folds():
+    X, y = _imbalanced(0.05, n=1500)
+    advice = ll.advise(X, y, cost_under=20.0, cost_over=1.0, cv=3, repeats=1, models="linear")
+    assert advice.metric == "cost"
+    # a missed positive costs 20 false alarms: the tuned probability threshold is far below 0.5
+    bce = next(r for r in advice.table if r["candidate"] == "bce")
+    assert bce["threshold"] < 0.2
+    assert any("tuned inside each training fold for cost" in n for n in advice.notes)
+
+
+# ---- uncertainty -----------------------------------------------------------------------------
+
+
+def test_a_gap_inside_the_noise_is_indistinguishable():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    advice = ll.advise(X, y, models="linear")
+    rows = {r["candidate"]: r for r in advice.table}
+    best = advice.table[0]
+    other = rows["mse"] if best["candidate"] != "mse" else rows["huber"]
+    assert abs(other["metric_mean"] - best["metric_mean"]) < 0.1
+    assert other["verdict"] == "indistinguishable" and other["diff_low"] <= 0 <= other["diff_high"]
+    assert advice.verdict in ("agrees", "cannot tell")
+    data = advice.to_dict()
+    assert {"diff_mean", "diff_low", "diff_high", "verdict"} <= set(data["table"][1])
+
+
+def test_a_planted_difference_is_reported_as_one():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1200, 3))
+    y = X @ [2.0, -1.0, 0.5] + rng.standard_t(1.2, size=1200) * 2  # heavy tails
+    advice = ll.advise(X, y, models="linear")
+    rows = {r["candidate"]: r for r in advice.table}
+    assert advice.table[0]["candidate"] in ("mae", "huber", "log_cosh")
+    assert rows["mse"]["verdict"] == "worse" and rows["mse"]["diff_low"] > 0
+
+
+# ---- model families ------------------------------------------------------------------------
+
+
+def test_boosting_family_uses_losslab_objectives_with_the_init_score():
+    X, y, _, _ = demo_table("delivery", n=800)
+    advice = ll.advise(X, y, cv=3, repeats=1, models="linear,boosting")
+    families = {r["family"] for r in advice.table}
+    assert families == {"linear", "boosting"} and set(advice.best_by_family) == families
+    assert advice.same_best_across_families in (True, False)
+    assert any("family" in n or "same in every family" in n for n in advice.notes)
+    from losslab.estimators import LossGBMRegressor
+
+    est = LossGBMRegressor("huber", loss_params={"delta": 2.0}).fit(X, y)
+    # oracle: the loss's exact optimal constant is where the trees start
+    assert float(est.init_score_) == pytest.approx(ll.get("huber", delta=2.0).init_score(y),
+                                                   rel=1e-12)
+
+
+def test_without_lightgbm_the_advisor_runs_and_says_so(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # import lightgbm now fails
+    X, y, _, _ = demo_table("delivery", n=300)
+    advice = ll.advise(X, y, cv=3, repeats=1)
+    assert {r["family"] for r in advice.table} == {"linear"}
+    assert any("LightGBM is not installed" in n for n in advice.notes)
+
+
+def test_html_page_and_figures(tmp_path):
+    X, y = _imbalanced(0.1, n=600)
+    out = tmp_path / "advice.html"
+    res = CliRunner().invoke(app, ["advise", _write(tmp_path, X, y, "t"), "--target", "target",
+                                   "--cv", "3", "--repeats", "1", "--html", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text()
+    assert page.count("data:image/png;base64,") == 2  # precision-recall and reliability
+    assert "average_precision" in page and "diff to best" in page and "<script" not in page
+
+
+# ---- bad tables: exit 2, one line, no traceback ------------------------------------------------
+
+
+@pytest.mark.parametrize("text,args,message", [
+    ("a,a,b,target\n" + "\n".join(f"{i},{i},{i % 3},{i % 2}" for i in range(30)),
+     ["--target", "target"], "column name 'a' appears twice"),
+    ("a,b,target\n1e306,1,0\n" + "\n".join(f"{i},{i},{i % 2}" for i in range(30)),
+     ["--target", "target"], "feature column 'a' has 1 value that cannot be computed with "
+                             r"\(first: 1e\+306 at line 2\)"),
+    ("a,b,target\n1,2,1e300\n" + "\n".join(f"{i},{i},{i * 0.5}" for i in range(30)),
+     ["--target", "target"], "target column 'target' has 1 value"),
+    ("a,b,target\n" + "\n".join(f"{i},{i % 4},{i * 0.37:.2f}" for i in range(40)),
+     ["--target", "target", "--task", "binary"],
+     "the target is not binary: it has 40 distinct values"),
+    ("a,b,target\n" + "\n".join(f"{i},{i % 4},{25 + i}" for i in range(40)),
+     ["--target", "target", "--task", "multiclass"],
+     "class 25 has 1 row, fewer than the 5 folds.*looks like regression"),
+    ("a,b,target\n" + "\n".join(f"{i},{i % 4},{int(i < 3)}" for i in range(40)),
+     ["--target", "target"], "class 1 has 3 rows, fewer than the 5 folds"),
+])
+def test_more_bad_tables_fail_on_one_line(tmp_path, text, args, message):
+    import re
+
+    path = _csv(tmp_path, text)
+    res = CliRunner().invoke(app, ["advise", path] + args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    assert re.search(message, lines[0]), res.output

@@ -126,3 +126,24 @@ def test_estimator_errors():
         LossRegressor("huber", solver="lp").fit(X, y)
     with pytest.raises(ValueError, match="early_stopping holds out data for a first-order"):
         LossRegressor(solver="newton", early_stopping=True).fit(X, y)
+
+
+def test_boosted_estimators_train_with_losslab_objectives():
+    pytest.importorskip("lightgbm")
+    from sklearn.datasets import load_iris
+
+    from losslab.estimators import LossGBMClassifier, LossGBMRegressor
+
+    X, y = load_iris(return_X_y=True)
+    clf = LossGBMClassifier(n_estimators=30).fit(X, y)
+    # oracle: the start is LightGBM's own multiclass start, the log class frequencies
+    np.testing.assert_allclose(clf.init_score_, np.log([1 / 3] * 3), rtol=1e-14)
+    assert clf.score(X, y) > 0.95 and clf.predict_proba(X).shape == (150, 3)
+    margin = LossGBMClassifier("multi_margin", n_estimators=30).fit(X, y)
+    assert not hasattr(margin, "predict_proba") and margin.decision_function(X).shape == (150, 3)
+    binary = LossGBMClassifier("focal", loss_params={"alpha": None}, n_estimators=30).fit(X, y == 2)
+    assert binary.decision_function(X).shape == (150,) and binary.score(X, y == 2) > 0.9
+    with pytest.raises(ValueError, match="LossGBMClassifier takes a binary loss for 2 classes"):
+        LossGBMClassifier("bce").fit(X, y)
+    reg = LossGBMRegressor("poisson_nll", n_estimators=30).fit(X[:, :3], X[:, 3] * 4)
+    assert np.all(reg.predict(X[:, :3]) > 0)  # exp of the log-rate

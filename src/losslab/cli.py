@@ -23,7 +23,7 @@ console = Console()
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
     raise typer.Exit(2)
 
 
@@ -228,22 +228,33 @@ def landscape_cmd(
 def advise(
     data: Optional[Path] = typer.Argument(None, help="a CSV file with a header row"),
     target: Optional[str] = typer.Option(None, help="the target column"),
-    task: str = typer.Option("auto", help="auto, regression, binary or multiclass"),
+    task: str = typer.Option("auto", help="auto (read from the target), regression, binary or "
+                             "multiclass"),
     cost_under: Optional[float] = typer.Option(None, "--cost-under", help="cost of a unit of "
                                                "under-prediction (binary: of a missed positive)"),
     cost_over: Optional[float] = typer.Option(None, "--cost-over", help="cost of a unit of "
                                               "over-prediction (binary: of a false alarm)"),
     metric: Optional[str] = typer.Option(None, help="mae, rmse, r2, median_ae (regression); "
-                                         "balanced_accuracy, f1, roc_auc, average_precision, "
-                                         "accuracy, recall, precision (classification)"),
+                                         "average_precision, roc_auc, log_loss, brier, "
+                                         "balanced_accuracy, f1, accuracy (binary); "
+                                         "average_precision, log_loss, balanced_accuracy, "
+                                         "accuracy, f1_macro (multiclass)"),
+    models: Optional[str] = typer.Option(None, help="model families, comma-separated: linear, "
+                                         "mlp, boosting (default: linear, and boosting when "
+                                         "LightGBM is installed)"),
     cv: int = typer.Option(5, min=2, help="cross-validation folds"),
+    repeats: int = typer.Option(2, min=1, help="repeats of the cross-validation (the same splits "
+                                "for every candidate)"),
     demo: Optional[str] = typer.Option(None, help="a built-in table instead of DATA: delivery, "
                                        "fraud or demand"),
     json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained "
+                                            "HTML page (table and figures) to this file"),
     seed: int = typer.Option(0, min=0, help="seed of the folds and the training"),
 ) -> None:
     """Which loss for this data? Inspect the target, state the course's decision guide, and
-    measure the candidate losses by cross-validation."""
+    measure the candidate losses, in each model family, by repeated cross-validation with
+    paired confidence intervals."""
     from .advisor import TableError, demo_table, read_csv
     from .advisor import advise as run_advise
 
@@ -261,9 +272,12 @@ def advise(
             X, y, features = read_csv(data, target)
             source = str(data)
         result = run_advise(X, y, task=task, cost_under=cost_under, cost_over=cost_over,
-                            metric=metric, cv=cv, seed=seed, progress=not json_out)
+                            metric=metric, cv=cv, repeats=repeats, models=models, seed=seed,
+                            progress=not json_out)
     except (TableError, ValueError, TypeError) as exc:
         _fail(str(exc))
+    if html_out is not None:
+        result.write_html(html_out, title=f"losslab advise: {source}")
     if json_out:
         out = result.to_dict()
         out["source"], out["features"] = source, features
@@ -271,22 +285,27 @@ def advise(
         return
     info = result.inspection
     console.print(f"[bold]{source}[/bold]: {info['rows']} rows, {info['features']} features "
-                  f"({', '.join(features)}); task {info['task']}")
-    keys = [k for k in info if k not in ("task", "rows", "features")]
-    console.print("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in keys
-                                             if info[k] is not None))
+                  f"({', '.join(features)}); task {info['task']} (detected: "
+                  f"{info['detected_task']}, {info['detected_because']})")
+    skip = ("task", "rows", "features", "detected_task", "detected_because")
+    console.print("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in info
+                                             if k not in skip and info[k] is not None))
     console.print("decision guide: " + ", ".join(result.guide["losses"]) + " - "
                   + " ".join(result.guide["reasons"]))
-    table = Table(title=f"tournament ({result.cv}-fold cross-validation)")
-    cols = ["candidate", "metric_mean", "metric_std"] + (
-        ["cost_mean", "cost_std"] if info["costs"] else []) + ["fit_seconds"]
-    for c in cols:
-        table.add_column(c.replace("metric", result.metric))
-    for row in result.table:
-        table.add_row(*(_cell(row[c]) for c in cols))
+    table = Table(title=f"tournament ({result.cv}-fold cross-validation x {result.repeats})")
+    for c in result.columns(compact=True):
+        table.add_column(c, overflow="fold")
+    for row in result.cells(compact=True):
+        table.add_row(*row)
     console.print(table)
-    console.print(f"[bold]recommendation: {result.recommendation}[/bold]. {result.agreement} "
-                  f"({result.seconds:.1f} s)")
+    console.print("what each loss estimates: " + "; ".join(
+        f"{k}: {v}" for k, v in result.estimates().items()))
+    for note in result.notes:
+        console.print(f"- {note}")
+    console.print(f"[bold]recommendation: {result.recommendation} ({result.recommendation_family})"
+                  f"[/bold]. {result.agreement} ({result.seconds:.1f} s)")
+    if html_out is not None:
+        console.print(f"wrote {html_out}")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """scikit-learn estimators that train with any losslab loss: ``LossRegressor`` and
-``LossClassifier`` (linear models, or MLPs with ``hidden_layer_sizes``).
+``LossClassifier`` (linear models, or MLPs with ``hidden_layer_sizes``), and
+``LossGBMRegressor`` / ``LossGBMClassifier`` (LightGBM trees on the loss's gradient and hessian).
 
 They follow scikit-learn's API (``fit``, ``predict``, ``score``, ``sample_weight``, ``get_params``),
 work in pipelines, grid searches and cross-validation, and pass ``parametrize_with_checks``. This
@@ -26,7 +27,7 @@ from ._core import numerics as N
 from ._core import names as loss_names
 from .training import train
 
-__all__ = ["LossRegressor", "LossClassifier"]
+__all__ = ["LossRegressor", "LossClassifier", "LossGBMRegressor", "LossGBMClassifier"]
 
 
 def _losses_for(tasks):
@@ -36,6 +37,30 @@ def _losses_for(tasks):
         if loss.task in tasks and loss.info.single_input:
             out.append(n)
     return out
+
+
+def _build_loss(est, default, tasks):
+    """The estimator's loss: ``est.loss`` (or ``default``) with ``est.loss_params``, on logits
+    where it can be, and of a task the estimator takes."""
+    params = dict(est.loss_params or {})
+    name = default if est.loss is None else est.loss
+    if not isinstance(name, str):
+        raise TypeError(f"loss must be a loss name, got {type(name).__name__}")
+    loss_cls_params = get_loss(name).get_params()
+    if "from_logits" in loss_cls_params:
+        params.setdefault("from_logits", True)  # the model produces logits: stable
+    loss = get_loss(name, **params)
+    if loss.task not in tasks or not loss.info.single_input:
+        raise ValueError(
+            f"loss {name!r} is a {loss.task} loss; {type(est).__name__} takes "
+            f"{' or '.join(tasks)} losses: {', '.join(_losses_for(tasks))}")
+    return loss
+
+
+def _models_probabilities(est):
+    """Whether the estimator's loss models probabilities (it has ``from_logits``)."""
+    name = "bce" if est.loss is None else est.loss
+    return hasattr(get_loss(name), "from_logits")
 
 
 _EXACT = ("newton", "lbfgs", "lp")
@@ -49,20 +74,8 @@ class _LossEstimator(BaseEstimator):
 
     _tasks: tuple = ()
 
-    def _make_loss(self, default, n_classes=None):
-        params = dict(self.loss_params or {})
-        name = default if self.loss is None else self.loss
-        if not isinstance(name, str):
-            raise TypeError(f"loss must be a loss name, got {type(name).__name__}")
-        loss_cls_params = get_loss(name).get_params()
-        if "from_logits" in loss_cls_params:
-            params.setdefault("from_logits", True)  # the model produces logits: stable
-        loss = get_loss(name, **params)
-        if loss.task not in self._tasks or not loss.info.single_input:
-            raise ValueError(
-                f"loss {name!r} is a {loss.task} loss; {type(self).__name__} takes "
-                f"{' or '.join(self._tasks)} losses: {', '.join(_losses_for(self._tasks))}")
-        return loss
+    def _make_loss(self, default):
+        return _build_loss(self, default, self._tasks)
 
     def _solver(self):
         """The solver this fit uses: an exact one for linear models, else a first-order one."""
@@ -333,8 +346,7 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
         return self.classes_[idx]
 
     def _models_probabilities(self):
-        name = "bce" if self.loss is None else self.loss
-        return hasattr(get_loss(name), "from_logits")
+        return _models_probabilities(self)
 
     @available_if(_models_probabilities)
     def predict_proba(self, X):
@@ -351,3 +363,147 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
     @available_if(_models_probabilities)
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient-boosted trees (LightGBM) trained with a losslab loss
+# ---------------------------------------------------------------------------------------------
+
+
+class _LossGBM(BaseEstimator):
+    """Shared fitting of LightGBM with ``loss.as_lightgbm_objective()``, started at the loss's
+    optimal constant (``init_score``), so that a loss with a built-in counterpart starts where
+    the built-in does."""
+
+    _tasks: tuple = ()
+
+    def _make_loss(self, default):
+        return _build_loss(self, default, self._tasks)
+
+    def _boost(self, loss, X, y, sample_weight, n_classes=None):
+        try:
+            import lightgbm as lgb
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(f"{type(self).__name__} needs LightGBM: pip install lightgbm") from None
+        obj = loss.as_lightgbm_objective(hessian=self.hessian)
+        try:
+            start = obj.init_score(y, sample_weight)
+        except ValueError:  # no finite optimal constant (e.g. a class without samples)
+            start = np.zeros((len(y), n_classes) if n_classes else len(y))
+        params = {"objective": obj, "learning_rate": self.learning_rate,
+                  "num_leaves": self.num_leaves, "min_child_samples": self.min_child_samples,
+                  "verbose": -1, "num_threads": self.n_jobs, "deterministic": True,
+                  "seed": 0 if self.random_state is None else int(self.random_state)}
+        if n_classes:
+            params["num_class"] = n_classes
+        data = lgb.Dataset(X, label=y, weight=sample_weight, init_score=start)
+        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
+        self.init_score_ = np.asarray(start[0], dtype=np.float64)
+        self.loss_ = loss
+        self.n_iter_ = self.n_estimators
+
+    def _raw(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.booster_.predict(X, raw_score=True) + self.init_score_
+
+
+_GBM_DOC = """
+    Parameters
+    ----------
+    loss, loss_params : a losslab loss name and its hyperparameters.
+    n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM's boosting rounds,
+        shrinkage, leaves per tree and samples per leaf.
+    hessian : ``"exact"`` (losslab's) or ``"library"`` (the built-in objective's convention).
+    n_jobs, random_state : LightGBM's threads and seed.
+"""
+
+
+class LossGBMRegressor(RegressorMixin, _LossGBM):
+    """Gradient-boosted trees (LightGBM) fitted with any losslab regression loss that has a
+    hessian; ``predict`` is the boosted score (exp of it for log-rate losses).""" + _GBM_DOC
+
+    _tasks = ("regression",)
+
+    def __init__(self, loss="mse", *, loss_params=None, n_estimators=100, learning_rate=0.1,
+                 num_leaves=15, min_child_samples=20, hessian="exact", n_jobs=1,
+                 random_state=None):
+        self.loss = loss
+        self.loss_params = loss_params
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.hessian = hessian
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        self._boost(self._make_loss("mse"), X, y, sample_weight)
+        return self
+
+    def predict(self, X):
+        out = self._raw(X)
+        return np.exp(out) if self.loss_.info.activation.startswith("exp") else out
+
+
+class LossGBMClassifier(ClassifierMixin, _LossGBM):
+    """Gradient-boosted trees (LightGBM) fitted with a losslab classification loss on margins:
+    a binary loss for two classes (``bce`` by default), a class-index loss for more
+    (``sparse_cce``, ``multi_margin``, ``poly1``). ``predict_proba`` exists for losses that model
+    probabilities.""" + _GBM_DOC
+
+    _tasks = ("binary", "multiclass")
+
+    def __init__(self, loss=None, *, loss_params=None, n_estimators=100, learning_rate=0.1,
+                 num_leaves=15, min_child_samples=20, hessian="exact", n_jobs=1,
+                 random_state=None):
+        self.loss = loss
+        self.loss_params = loss_params
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.hessian = hessian
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        k = len(self.classes_)
+        if k < 2:
+            raise ValueError("LossGBMClassifier needs samples of at least 2 classes, got one: "
+                             f"{self.classes_[0]!r}")
+        codes = encoder.transform(y)
+        loss = self._make_loss("bce" if k == 2 else "sparse_cce")
+        if (loss.task == "binary") != (k == 2) or (k > 2 and loss.shape_rule != "class_index"):
+            raise ValueError(f"LossGBMClassifier takes a binary loss for 2 classes and a "
+                             f"class-index loss (sparse_cce, multi_margin, poly1) for more; "
+                             f"{loss.name} on {k} classes is neither")
+        self._boost(loss, X, codes.astype(np.float64) if k == 2 else codes, sample_weight,
+                    None if k == 2 else k)
+        return self
+
+    def decision_function(self, X):
+        return self._raw(X)
+
+    def predict(self, X):
+        s = self.decision_function(X)
+        return self.classes_[(s > 0).astype(np.int64) if s.ndim == 1 else np.argmax(s, axis=1)]
+
+    def _models_probabilities(self):
+        return _models_probabilities(self)
+
+    @available_if(_models_probabilities)
+    def predict_proba(self, X):
+        s = self.decision_function(X)
+        if s.ndim == 1:
+            p = N.sigmoid(np, s)
+            return np.column_stack([1.0 - p, p])
+        return N.softmax(np, s, axis=1)

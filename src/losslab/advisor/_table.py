@@ -1,9 +1,11 @@
 """Reading a user's table (CSV) and checking it before anything is trained.
 
 Every problem gets one message that names what is wrong, where, and what to do: a file that
-cannot be read, a target column that does not exist (with close names), missing values (how many,
-in which columns and rows), non-numeric feature columns (which, with an example value), a target
-with a single value or class, too few rows for the folds.
+cannot be read, duplicated column names, a target column that does not exist (with close names),
+missing values (how many, in which columns and rows), non-numeric feature columns (which, with
+an example value), values that are infinite or so large that their squares overflow (beyond
+1e150: scaling and variances would turn them into NaN), a target with a single value or class,
+too few rows for the folds.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import numpy as np
 __all__ = ["TableError", "read_csv", "check_arrays", "check_target"]
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+# Beyond this magnitude a value's square overflows float64 once summed over a table's rows:
+# standardising a column or a squared error would give inf or NaN.
+HUGE = 1e150
 
 
 class TableError(ValueError):
@@ -45,6 +50,13 @@ def read_csv(path, target: str):
         raise TableError(f"{str(path)!r} has no data rows (a header row and at least one row "
                          "of values are needed)")
     header = [h.strip() for h in rows[0]]
+    seen = {}
+    for j, h in enumerate(header):
+        if h in seen:
+            raise TableError(f"column name {h!r} appears twice in {str(path)!r} (columns "
+                             f"{seen[h] + 1} and {j + 1}): rename one, every column must have "
+                             "its own name")
+        seen[h] = j
     if target not in header:
         lower = {h.lower(): h for h in header}
         close = [lower[c] for c in difflib.get_close_matches(target.lower(), list(lower), n=3,
@@ -86,7 +98,23 @@ def read_csv(path, target: str):
     ys = cols[target]
     yf = [_float(v) for v in ys]
     y = np.array(yf, dtype=np.float64) if all(v is not None for v in yf) else np.array(ys)
+    for j, h in enumerate(features):
+        _check_magnitude(X[:, j], f"feature column {h!r}", lambda i: f"line {i + 2}")
+    if y.dtype.kind == "f":
+        _check_magnitude(y, f"target column {target!r}", lambda i: f"line {i + 2}")
     return X, y, features
+
+
+def _check_magnitude(values, what, where):
+    """Infinite values, or values beyond HUGE, refused with the first place they occur."""
+    bad = ~np.isfinite(values) | (np.abs(np.where(np.isfinite(values), values, 0.0)) > HUGE)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        kind = "infinite" if not np.isfinite(values[i]) else f"{values[i]:.3g}"
+        raise TableError(f"{what} has {int(bad.sum())} value{'s' if bad.sum() > 1 else ''} that "
+                         f"cannot be computed with (first: {kind} at {where(i)}): values must be "
+                         f"finite and within +-{HUGE:.0e}, since their squares overflow; rescale "
+                         "the column (e.g. to thousands) or take its logarithm")
 
 
 def check_arrays(X, y):
@@ -99,14 +127,20 @@ def check_arrays(X, y):
         raise TableError("X must be numeric: encode categories as numbers (one-hot) or drop them")
     if len(X) != len(y):
         raise TableError(f"X has {len(X)} rows but y has {len(y)}")
-    bad = int(np.count_nonzero(~np.isfinite(X.astype(np.float64))))
-    if bad:
-        rows = np.flatnonzero(~np.all(np.isfinite(X.astype(np.float64)), axis=1))
-        raise TableError(f"{bad} missing or infinite values in X (rows {', '.join(map(str, rows[:5]))}"
-                         f"{', ...' if len(rows) > 5 else ''}): drop those rows or impute them")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        n = int(np.count_nonzero(~np.isfinite(y)))
-        raise TableError(f"{n} missing or infinite values in the target: drop those rows")
+    Xf = X.astype(np.float64)
+    nan = np.isnan(Xf)
+    if np.any(nan):
+        rows = np.flatnonzero(np.any(nan, axis=1))
+        raise TableError(f"{int(nan.sum())} missing values in X (rows "
+                         f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}): "
+                         "drop those rows or impute them")
+    for j in range(Xf.shape[1]):
+        _check_magnitude(Xf[:, j], f"feature column {j}", lambda i: f"row {i}")
+    if y.dtype.kind == "f":
+        if np.any(np.isnan(y)):
+            raise TableError(f"{int(np.isnan(y).sum())} missing values in the target: drop "
+                             "those rows")
+        _check_magnitude(y, "the target", lambda i: f"row {i}")
     values = np.unique(y)
     if len(values) < 2:
         only = values[0].item() if hasattr(values[0], "item") else values[0]
@@ -115,18 +149,32 @@ def check_arrays(X, y):
     return X.astype(np.float64), y
 
 
-def check_target(y, cv: int, task: str) -> None:
-    """The target can be learnt and split into ``cv`` folds for ``task``."""
+def check_target(y, cv: int, task: str, detected: str | None = None) -> None:
+    """The target can be learnt and split into ``cv`` folds for ``task`` (``detected``: the task
+    the target looks like, named in the messages when it differs)."""
     values, counts = np.unique(y, return_counts=True)
+    given = "" if detected in (None, task) else (
+        f" (task {task!r} was given; the target looks like {detected}: {len(values)} distinct "
+        "values)")
     if task == "regression":
         if y.dtype.kind not in "biuf":
-            raise TableError("a regression target must be numeric")
+            raise TableError("a regression target must be numeric; for class labels use "
+                             "task='binary' or 'multiclass'")
         if len(y) < 2 * cv:
             raise TableError(f"{len(y)} rows are too few for {cv}-fold cross-validation (at least "
                              f"{2 * cv} are needed)")
-    else:
-        if counts.min() < cv:
-            rare = values[np.argmin(counts)]
-            rare = rare.item() if hasattr(rare, "item") else rare
-            raise TableError(f"class {rare!r} has {counts.min()} rows, fewer than the {cv} folds: "
-                             f"lower cv or add rows")
+        return
+    if task == "binary" and len(values) != 2:
+        raise TableError(f"the target is not binary: it has {len(values)} distinct values"
+                         f"{given or ''}; pass task='multiclass' or 'regression', or drop the "
+                         "task to detect it")
+    if counts.min() < cv:
+        rare = values[np.argmin(counts)]
+        rare = rare.item() if hasattr(rare, "item") else rare
+        if isinstance(rare, float) and rare.is_integer():
+            rare = int(rare)  # class codes read from a CSV as 25.0 are shown as 25
+        n_small = int(np.count_nonzero(counts < cv))
+        raise TableError(f"class {rare!r} has {counts.min()} row{'s' if counts.min() > 1 else ''}, "
+                         f"fewer than the {cv} folds ({n_small} of {len(values)} classes are "
+                         f"that small){given}: lower cv, merge rare classes or add rows"
+                         + ("; or drop the task to detect it" if given else ""))
