@@ -9,9 +9,15 @@
    normalised plane: a serial loop over grid points (as the ``loss-landscapes`` package: set the
    parameters, one forward pass over the data, the loss) against the first-layer path.
 4. Peak memory (tracemalloc) of a 1000 x 1000 grid with a 16 MiB chunk budget.
+5. Scaling (``--scaling``): grids of about 20 s serial, on 2 local processes and on a Dask
+   LocalCluster of 2 single-threaded workers, with the speed-up and the parallel efficiency
+   (speed-up / 2), in the same run: the projected path of a linear model (NumPy on one core in
+   a single process) and the first-layer path of an MLP (BLAS-bound: the serial run uses the
+   machine's BLAS threads, each worker one). Also the per-task overhead (empty chunks of one
+   point) and the cost of shipping the data to the workers, for the README's plan.
 
 ``speed-up`` = baseline time / losslab time (best of 5 and 20 runs for case 1, one run each
-otherwise). Usage: python benchmarks/bench_landscape.py [--quick]
+otherwise). Usage: python benchmarks/bench_landscape.py [--quick] [--scaling]
 (--quick shrinks the per-point baselines to a sample of grid points and scales their time).
 """
 
@@ -64,7 +70,10 @@ def per_point(model, loss, X, y, plane, a, b, sample=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--scaling", action="store_true", help="only the scaling rows (section 5)")
     args = ap.parse_args()
+    if args.scaling:
+        return scaling()
     rng = np.random.default_rng(0)
     rows = []
     w_range, b_range = np.linspace(-1, 5, 100), np.linspace(-2, 4, 100)
@@ -126,6 +135,65 @@ def main():
           f"{peak / 2 ** 20:.1f} MiB = the {out_bytes / 2 ** 20:.1f} MiB result + "
           f"{(peak - out_bytes) / 2 ** 20:.1f} MiB working memory, budget {budget / 2 ** 20:.0f} MiB"
           f" ({ls.meta['chunk_points']} points per chunk)")
+
+
+def scaling(workers=2):
+    import pickle
+
+    from threadpoolctl import threadpool_info
+
+    from distributed import Client, LocalCluster
+
+    rng = np.random.default_rng(0)
+    blas = max((i.get("num_threads", 1) for i in threadpool_info()), default=1)
+    print(f"scaling on {workers} workers; serial BLAS threads {blas}, workers 1 each")
+    n, d = 60_000, 20
+    X = rng.standard_normal((n, d))
+    y = X[:, 0] + rng.standard_t(2, size=n)
+    lin = models.Linear(d, seed=0)
+    lin.params["W"] = rng.standard_normal((d, 1)) * 0.3
+    Xm = rng.standard_normal((8_000, 20))
+    ym = np.sin(Xm[:, 0]) + 0.1 * rng.standard_normal(8_000)
+    mlp = models.MLP(20, (128, 128), seed=0)
+    cases = [("projected: huber d=20, n=60,000, 241x241", lin, "huber", X, y,
+              L.gaussian(lin, seed=1), np.linspace(-1, 1, 241)),
+             ("first-layer: MLP 20-128-128, n=8,000, 61x61", mlp, "mse", Xm, ym,
+              L.filter_normalized(mlp, seed=1), np.linspace(-1, 1, 61))]
+    rows = []
+    for label, model, loss, Xc, yc, plane, g in cases:  # serial and local processes first
+        kw = dict(plane=plane, alpha=g, beta=g, chunk_bytes=4 * 2 ** 20)
+        t_s, s_ls = _t(lambda: ll.landscape(model, loss, Xc, yc, **kw))
+        t_p, p_ls = _t(lambda: ll.landscape(model, loss, Xc, yc, executor=workers, **kw))
+        rows.append([label, kw, model, loss, Xc, yc, t_s, s_ls, t_p, p_ls])
+    # then a Dask LocalCluster (its idle processes would otherwise share the two cores)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=50) as cluster, Client(cluster) as client:
+        print(f"{'grid':<46}{'serial s':>10}{'pool s':>9}{'x':>6}{'eff':>6}{'dask s':>9}{'x':>6}"
+              f"{'eff':>6}  identical")
+        for label, kw, model, loss, Xc, yc, t_s, s_ls, t_p, p_ls in rows:
+            t_d, d_ls = _t(lambda: ll.landscape(model, loss, Xc, yc, executor=client, **kw))
+            same = np.array_equal(s_ls.values, p_ls.values) and np.array_equal(s_ls.values,
+                                                                               d_ls.values)
+            print(f"{label:<46}{t_s:>10.1f}{t_p:>9.1f}{t_s / t_p:>6.2f}{t_s / t_p / workers:>6.2f}"
+                  f"{t_d:>9.1f}{t_s / t_d:>6.2f}{t_s / t_d / workers:>6.2f}  {same} "
+                  f"({p_ls.meta['chunks']} chunks)")
+        # per-task overhead: chunks of one point of a tiny problem
+        small = models.Linear(2)
+        Xs, ys = rng.standard_normal((10, 2)), rng.standard_normal(10)
+        g = np.linspace(-1, 1, 20)
+        kw = dict(plane=L.gaussian(small, seed=0), alpha=g, beta=g, chunk_bytes=1)
+        ll.landscape(small, "huber", Xs, ys, executor=client, **kw)  # warm
+        t, ls = _t(lambda: ll.landscape(small, "huber", Xs, ys, executor=client, **kw))
+        print(f"per-task overhead (Dask, {ls.meta['chunks']} one-row chunks of 20 points): "
+              f"{t / ls.meta['chunks'] * 1e3:.2f} ms per task")
+        big = rng.standard_normal((2_000_000, 10))
+        payload = len(pickle.dumps(big))
+        t0 = time.perf_counter()
+        f = client.scatter(big, broadcast=True)
+        f.result()
+        t = time.perf_counter() - t0
+        print(f"shipping data: {payload / 2 ** 20:.0f} MiB broadcast to {workers} workers in "
+              f"{t:.2f} s ({payload * workers / t / 2 ** 20:.0f} MiB/s)")
 
 
 if __name__ == "__main__":

@@ -193,9 +193,18 @@ def landscape_cmd(
     out: Path = typer.Option(Path("landscapes"), "--out", help="folder for PNG, HTML and JSON"),
     html: bool = typer.Option(True, "--html/--no-html", help="also write the interactive view"),
     seed: int = typer.Option(0, min=0, help="seed"),
+    workers: Optional[int] = typer.Option(None, min=1, help="compute the grid on this many local "
+                                          "processes (course, csv, skip)"),
+    scheduler: Optional[str] = typer.Option(None, help="address of a running Dask scheduler "
+                                            "(tcp://host:8786) to compute the grid on"),
+    store: Optional[Path] = typer.Option(None, help="a Zarr store (PATH.zarr) that keeps finished "
+                                         "chunks: a run started again resumes from it"),
 ) -> None:
     """Draw a cost landscape: the course's (w, b) surface, a demonstration surface with its
     critical points and optimiser paths, a linear model on your CSV, or skip connections."""
+    import warnings
+
+    from .landscapes import StoreError, StoreWarning
     from .landscapes import cases as _cases
 
     if case is None:
@@ -203,20 +212,46 @@ def landscape_cmd(
         return
     if case not in _cases.CASES:
         _fail(f"unknown case {case!r}; the cases are: {', '.join(_cases.CASES)}")
+    if workers is not None and scheduler is not None:
+        _fail("give --workers or --scheduler, not both")
     kw = {} if grid is None else {"n": grid}
+    if case in ("course", "csv", "skip"):
+        kw.update(store=store, executor=workers)
+    elif workers is not None or scheduler is not None or store is not None:
+        _fail(f"--workers, --scheduler and --store apply to the course, csv and skip cases; "
+              f"{case!r} is an analytic surface")
+    client = None
     try:
-        if case == "course":
-            result = _cases.course_case(loss, seed=seed, **kw)
-        elif case == "csv":
-            if csv is None or target is None:
-                _fail("case csv needs --csv FILE and --target COLUMN")
-            result = _cases.csv_case(csv, target, loss, seed=seed, **kw)
-        elif case == "skip":
-            result = _cases.skip_case(seed=seed, **kw)
-        else:
-            result = _cases.surface_case(case, seed=seed, **kw)
+        if scheduler is not None:
+            try:
+                from distributed import Client
+            except ImportError:
+                _fail("--scheduler needs Dask: pip install 'dask[distributed]'")
+            client = Client(scheduler, timeout="10s")
+            kw["executor"] = client
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StoreWarning)
+            if case == "course":
+                result = _cases.course_case(loss, seed=seed, **kw)
+            elif case == "csv":
+                if csv is None or target is None:
+                    _fail("case csv needs --csv FILE and --target COLUMN")
+                result = _cases.csv_case(csv, target, loss, seed=seed, **kw)
+            elif case == "skip":
+                result = _cases.skip_case(seed=seed, **kw)
+            else:
+                result = _cases.surface_case(case, seed=seed, **kw)
+        for w in caught:
+            if issubclass(w.category, StoreWarning):
+                console.print(f"[yellow]store:[/] {w.message}", soft_wrap=True)
+    except StoreError as exc:
+        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
+    finally:
+        if client is not None:
+            client.close()
     console.print(f"[bold]{result.title}[/bold]")
     for claim in result.claims:
         console.print(f"- {claim}")

@@ -49,26 +49,55 @@ def to_torch(loss, *, reduction: str = "mean"):
     if reduction == "none" and getattr(loss, "coupled", False):
         raise ValueError(f"{loss.name}.to_torch(reduction='none') is not supported: its per-sample "
                          "values share inputs, so their gradients do not separate; use 'mean' or 'sum'")
-    functions = _torch_functions(torch, loss, reduction)
-    two_inputs = len(loss.inputs) == 2 and loss.inputs == ("y_true", "y_pred")
+    return _module_class(torch)(loss, reduction)
+
+
+_MODULE_CLASS = []
+
+
+def _module_class(torch):
+    """The ``torch.nn.Module`` class of exported losses, made once torch is imported (so that
+    importing losslab does not import torch); module-level, so exported losses pickle (to
+    process pools, Dask and Ray workers)."""
+    if _MODULE_CLASS:
+        return _MODULE_CLASS[0]
 
     class LossModule(torch.nn.Module):
-        def __init__(self):
+        """A losslab loss as a torch module: ``module(input, target, sample_weight=None)``."""
+
+        def __init__(self, loss, reduction="mean"):
             super().__init__()
             self.loss = loss
             self.reduction = reduction
+            self._functions = None
+
+        def __reduce__(self):  # rebuilt from the loss where it is unpickled
+            return (_rebuild_module, (self.loss, self.reduction))
 
         def forward(self, *inputs, sample_weight=None):
-            if two_inputs:
+            loss = self.loss
+            if self._functions is None:
+                self._functions = _torch_functions(torch, loss, self.reduction)
+            if loss.inputs == ("y_true", "y_pred"):
                 if len(inputs) != 2:
-                    raise TypeError(f"{loss.name} module takes (input, target), got {len(inputs)} arrays")
-                inputs = (inputs[1], inputs[0])  # torch's (input, target) -> losslab's (y_true, y_pred)
-            return functions.value(sample_weight, *inputs)
+                    raise TypeError(f"{loss.name} module takes (input, target), got {len(inputs)} "
+                                    "arrays")
+                inputs = (inputs[1], inputs[0])  # torch's (input, target) -> (y_true, y_pred)
+            return self._functions.value(sample_weight, *inputs)
 
         def extra_repr(self) -> str:
-            return f"{loss!r}, reduction={reduction!r}"
+            return f"{self.loss!r}, reduction={self.reduction!r}"
 
-    return LossModule()
+    LossModule.__module__ = __name__
+    LossModule.__qualname__ = "LossModule"
+    _MODULE_CLASS.append(LossModule)
+    return LossModule
+
+
+def _rebuild_module(loss, reduction):
+    import torch
+
+    return _module_class(torch)(loss, reduction)
 
 
 def _torch_functions(torch, loss, reduction):

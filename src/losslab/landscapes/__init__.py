@@ -1,11 +1,13 @@
 """Cost landscapes: planes through parameter space, exact and fast surfaces, critical points,
-Hessian spectra, optimiser paths and pictures (see each module)."""
+Hessian spectra, optimiser paths and pictures (see each module); grids computed on local
+processes, Dask or Ray (``executor=``) into a checked Zarr store (``store=``)."""
 
 from ._directions import Plane, axes, filter_normalized, gaussian, interpolation, pca
 from ._critical import (CriticalPoint, classify, density, find_critical_points,
                         hessian_extremes, hutchinson_trace, model_hessian, model_hvp,
                         slice_curvature, spectral_density)
 from ._evaluate import Landscape, function_landscape, landscape
+from ._store import StoreError, StoreWarning
 from ._surfaces import SURFACES, Surface, get_surface
 
 
@@ -21,7 +23,7 @@ __all__ = ["CriticalPoint", "Landscape", "Plane", "SURFACES", "Surface", "axes",
            "density", "filter_normalized", "find_critical_points", "function_landscape",
            "gaussian", "get_surface", "hessian_extremes", "hutchinson_trace", "interpolation",
            "landscape", "model_hessian", "model_hvp", "pca", "slice_curvature",
-           "spectral_density", "surface_landscape"]
+           "spectral_density", "StoreError", "StoreWarning", "surface_landscape"]
 
 
 def surface_landscape(surface, *, n: int = 101, bounds=None) -> Landscape:

@@ -94,13 +94,51 @@ def _cost_grad(model, loss, X, y, sample_weight):
     return g
 
 
-def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None):
+def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None, executor=None,
+              shards=None):
     """v -> H v at ``theta`` (default the model's parameters) for the model's cost: a central
     difference of the exact gradient, (g(theta + h v) - g(theta - h v)) / 2h with
-    h = 1e-4 max(1, |theta|) / |v| (relative error about 1e-8 for smooth costs)."""
+    h = 1e-4 max(1, |theta|) / |v| (relative error about 1e-8 for smooth costs).
+
+    ``executor`` (as in ``landscape``: a number of processes, a ``concurrent.futures``
+    executor, a Dask ``Client`` or ``"ray"``) splits the data into ``shards`` (default: 2 per
+    worker, at least 1) evaluated by the workers, each receiving the model, loss and data once;
+    the cost is the weighted mean of the shards' means, so the product equals the serial one
+    up to the order of summation. ``hessian_extremes``, ``hutchinson_trace`` and
+    ``spectral_density`` then run on the workers through this ``hvp``."""
+    from ..training import check_data, resolve_loss
+
+    loss = resolve_loss(loss)
     theta = model.ravel() if theta is None else np.asarray(theta, dtype=np.float64)
-    g = _cost_grad(model, loss, X, y, sample_weight)
     scale = 1e-4 * max(1.0, float(np.linalg.norm(theta)))
+    if executor is None:
+        g = _cost_grad(model, loss, X, y, sample_weight)
+
+        def hvp(v):
+            v = np.asarray(v, dtype=np.float64).ravel()
+            nv = float(np.linalg.norm(v))
+            if nv == 0.0:
+                return np.zeros_like(v)
+            h = scale / nv
+            return (g(theta + h * v) - g(theta - h * v)) / (2 * h)
+        return hvp
+    from . import _distributed as D
+
+    X, y, w = check_data(model, loss, X, y, sample_weight)
+    n = X.shape[0]
+    kind = D.kind_of(executor)
+    if shards is None:
+        shards = 2 * (int(executor) if kind == "pool" else 2)
+    shards = V.check_scalar(shards, "shards", ge=1, integer=True)
+    edges = np.linspace(0, n, min(shards, n) + 1).astype(int)
+    weight = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
+    total = float(weight.sum())
+    parts = [(int(lo), int(hi), float(weight[lo:hi].sum()) / total)
+             for lo, hi in zip(edges[:-1], edges[1:]) if weight[lo:hi].sum() > 0]
+    from ._evaluate import _fingerprint
+
+    key = _fingerprint("hvp", repr(model), theta, repr(loss), X, y, w)
+    task = D.GridTask(key, _HvpSpec(model, loss, X, y, w, theta), None, None)
 
     def hvp(v):
         v = np.asarray(v, dtype=np.float64).ravel()
@@ -108,8 +146,25 @@ def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None):
         if nv == 0.0:
             return np.zeros_like(v)
         h = scale / nv
-        return (g(theta + h * v) - g(theta - h * v)) / (2 * h)
+        out = D.map_tasks(task, [(lo, hi, share, v, h) for lo, hi, share in parts], executor)
+        return np.sum(out, axis=0)
     return hvp
+
+
+class _HvpSpec:
+    """A shard's Hessian-vector product (picklable): the model, loss, data and theta."""
+
+    def __init__(self, model, loss, X, y, w, theta):
+        self.model, self.loss, self.X, self.y, self.w, self.theta = model, loss, X, y, w, theta
+
+    def build(self):
+        return self
+
+    def run(self, item):
+        lo, hi, share, v, h = item
+        w = None if self.w is None else self.w[lo:hi]
+        g = _cost_grad(self.model, self.loss, self.X[lo:hi], self.y[lo:hi], w)
+        return share * (g(self.theta + h * v) - g(self.theta - h * v)) / (2 * h)
 
 
 def model_hessian(model, loss, X, y, *, theta=None, sample_weight=None):

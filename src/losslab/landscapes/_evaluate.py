@@ -18,9 +18,11 @@ Methods, chosen by ``method="auto"``:
   once (batched matrix products).
 * ``"generic"``: one forward pass per grid point (the reference the others are tested against).
 
-Grid points are evaluated in chunks whose working memory is bounded by ``chunk_bytes``, so the
-peak memory does not grow with the grid. With ``store=FOLDER`` finished chunks are saved
-atomically and a restarted run computes only the missing ones (see ``_store``).
+Grid points are evaluated in chunks (whole rows of alpha) whose working memory is bounded by
+``chunk_bytes``, so the peak memory does not grow with the grid. With ``store=PATH`` finished
+chunks go to a checked Zarr store and a restarted run computes only the missing or damaged ones
+(see ``_store``); ``executor=`` runs the chunks on local processes, Dask or Ray (see
+``_distributed``).
 The model is never modified.
 """
 
@@ -36,7 +38,6 @@ from .._core import validation as V
 from ..models import MLP, Linear, Model, apply_head, head_for
 from ..training import check_data, resolve_loss
 from ._directions import Plane
-from ._store import ChunkStore
 
 __all__ = ["Landscape", "landscape", "function_landscape"]
 
@@ -365,6 +366,10 @@ class _FirstLayer:
         return self.d.cost_from_z(z)
 
 
+_EVALUATORS = {"exact-quadratic": _ExactQuadratic, "projected": _Projected,
+               "first-layer": _FirstLayer, "generic": _Generic}
+
+
 def _fingerprint(*parts) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -386,54 +391,97 @@ def _check_coords(a, name):
     return a
 
 
-def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint):
+class ModelSpec:
+    """What a worker needs to build a model landscape's evaluator (picklable)."""
+
+    def __init__(self, method, model, loss, X, y, w, plane):
+        self.method, self.model, self.loss = method, model, loss
+        self.X, self.y, self.w, self.plane = X, y, w, plane
+
+    def build(self):
+        data = _Data(self.model, self.loss, self.X, self.y, self.w)
+        return _EVALUATORS[self.method](data, self.plane)
+
+
+def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint, *, spec=None,
+              executor=None, progress=False):
+    """The grid's values, chunk by chunk: from the store where a chunk is there and sound, else
+    computed (here, or by ``executor`` from ``spec``) and written to the store."""
+    from .._io import progress as progress_bar
+    from . import _distributed as D
+    from ._store import Layout, open_store, report_bad
+
     n_a = alpha.size
-    n_b = 1 if beta is None else beta.size
-    n_points = n_a * n_b
+    shape = (n_a,) if beta is None else (n_a, beta.size)
+    n_points = int(np.prod(shape))
     chunk_points = max(1, int(chunk_bytes // max(1, evaluator.bytes_per_point())))
-    if store is None and worker is None and hasattr(evaluator, "outer"):
-        return evaluator.outer(alpha, beta), 0, n_points
-    st = None if store is None else ChunkStore(store, fingerprint, n_points, chunk_points)
-    if st is not None:
-        chunk_points = st.chunk_points
-    n_chunks = -(-n_points // chunk_points)
+    kind = D.kind_of(executor)
+    if store is None and worker is None and kind == "serial" and hasattr(evaluator, "outer"):
+        return evaluator.outer(alpha, beta), 0, n_points, {}
+    if store is not None:
+        plan = open_store(store, fingerprint, shape, chunk_points,
+                          (alpha,) if beta is None else (alpha, beta))
+    else:
+        plan = Layout(shape, chunk_points)
     if worker is not None:
         k, K = worker
         V.check_scalar(K, "worker count", ge=1, integer=True)
         if not 0 <= k < K:
             raise ValueError(f"worker must be (k, K) with 0 <= k < K, got {worker!r}")
     values = np.full(n_points, np.nan)
-    missing = 0
-    for c in range(n_chunks):
-        lo, hi = c * chunk_points, min(n_points, (c + 1) * chunk_points)
-        if st is not None and st.done(c):
-            values[lo:hi] = st.load(c)
-            continue
+    missing, todo, recomputed = 0, [], []
+    for c in range(plan.n_chunks):
+        lo, hi = plan.bounds(c)
+        if store is not None:
+            status, got = plan.check(c)
+            if status == "done":
+                values[lo:hi] = got
+                continue
+            if status == "bad":
+                report_bad(plan, c, got, recomputed)
         if worker is not None and c % worker[1] != worker[0]:
             missing += hi - lo
             continue
-        idx = np.arange(lo, hi)
-        if beta is None:
-            coords = alpha[idx][:, None]
-        else:
-            coords = np.column_stack([alpha[idx // n_b], beta[idx % n_b]])
-        with np.errstate(over="ignore", invalid="ignore"):
-            vals = np.asarray(evaluator.values(coords), dtype=np.float64)
+        todo.append((c, lo, hi))
+    writer = None if store is None else plan.writer
+    if kind == "serial":  # the evaluator at hand: no spec needed
+        task = D.GridTask(None, _Ready(evaluator), alpha, beta)
+    else:
+        task = D.GridTask(fingerprint or _fingerprint(id(spec), time.time()), spec, alpha, beta)
+
+    def done(c, vals):
+        lo, hi = plan.bounds(c)
         values[lo:hi] = vals
-        if st is not None:
-            st.save(c, vals)
-    shape = (n_a,) if beta is None else (n_a, n_b)
-    return values.reshape(shape), missing, chunk_points
+
+    with progress_bar(len(todo), "grid", enabled=progress, unit="chunks ") as bar:
+        retried = D.run_chunks(task, todo, executor, writer, done, bar)
+    info = {"recomputed": recomputed, "retried": retried, "chunks": plan.n_chunks,
+            "executor": kind}
+    return values.reshape(shape), missing, plan.chunk_points, info
+
+
+class _Ready:
+    """The in-process 'spec': the evaluator already built."""
+
+    def __init__(self, ev):
+        self.ev = ev
+
+    def build(self):
+        return self.ev
 
 
 def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sample_weight=None,
               method: str = "auto", chunk_bytes: int = DEFAULT_CHUNK_BYTES, store=None,
-              worker=None) -> Landscape:
+              worker=None, executor=None, progress: bool = False) -> Landscape:
     """The cost ``loss(y, model(X; theta), sample_weight, "mean")`` on ``plane`` at the grid
     ``alpha`` (x ``beta`` for a plane). See the module docstring for grids and methods.
 
-    ``store``: a folder for resumable runs; ``worker=(k, K)``: compute only chunks k, k + K, ...
-    of a shared store (the result has ``missing`` > 0 until every worker has run).
+    ``store``: a path for resumable, shareable runs (a Zarr store, see ``_store``);
+    ``worker=(k, K)``: compute only chunks k, k + K, ... of a shared store (the result has
+    ``missing`` > 0 until every worker has run); ``executor``: where the chunks run (a number
+    of local processes, a ``concurrent.futures`` executor, a ``dask.distributed.Client`` or
+    ``"ray"``; see ``_distributed``); the values equal the serial run's bit for bit.
+    ``progress``: a bar of chunks done (and retried) on standard error.
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a losslab model, got {type(model).__name__}")
@@ -469,14 +517,15 @@ def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sampl
         raise ValueError("method 'first-layer' needs an MLP with a hidden layer")
     data = _Data(model, loss, X, y, w)
     t0 = time.perf_counter()
-    evaluator = {"exact-quadratic": _ExactQuadratic, "projected": _Projected,
-                 "first-layer": _FirstLayer, "generic": _Generic}[method](data, plane)
-    fp = None if store is None else _fingerprint(plane.fingerprint(), alpha, beta, repr(loss), X,
-                                                 y, w, repr(model), model.ravel(), method)
-    values, missing, chunk_points = _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker,
-                                              fp)
+    evaluator = _EVALUATORS[method](data, plane)
+    fp = _fingerprint(plane.fingerprint(), alpha, beta, repr(loss), X, y, w, repr(model),
+                      model.ravel(), method)
+    spec = ModelSpec(method, model, loss, X, y, w, plane)
+    values, missing, chunk_points, info = _run_grid(
+        evaluator, alpha, beta, chunk_bytes, store, worker, fp, spec=spec, executor=executor,
+        progress=progress)
     return Landscape(plane, alpha, beta, values, method, loss.name, time.perf_counter() - t0,
-                     missing, {"chunk_points": chunk_points, "loss": repr(loss)})
+                     missing, {"chunk_points": chunk_points, "loss": repr(loss), **info})
 
 
 def function_landscape(fun, plane: Plane, alpha, beta=None, *, label="f",
@@ -496,6 +545,6 @@ def function_landscape(fun, plane: Plane, alpha, beta=None, *, label="f",
             return fun(plane.points(coords))
 
     t0 = time.perf_counter()
-    values, missing, _ = _run_grid(_Fun(), alpha, beta, chunk_points, None, None, "")
+    values, missing, _, _ = _run_grid(_Fun(), alpha, beta, chunk_points, None, None, "")
     return Landscape(plane, alpha, beta, values, "function", label, time.perf_counter() - t0,
                      missing)

@@ -141,6 +141,10 @@ class _TorchEvaluator:
         with torch.no_grad():
             return torch.func.vmap(self.cost)(V_).double().cpu().numpy()
 
+    def decide(self, coords):
+        """Settle ``batch="auto"`` by the pilot run on these grid points."""
+        self.batch = self._decide(self._vectors(coords))
+
     def values(self, coords):
         V_ = self._vectors(coords)
         if self.batch == "auto":
@@ -164,14 +168,39 @@ class _TorchEvaluator:
         return times["vmap"] < times["loop"]
 
 
+class TorchSpec:
+    """What a worker needs to build a torch landscape's evaluator (picklable): the module, the
+    loss function, the data (as NumPy), the plane and the batching decided by the caller. The
+    worker evaluates on its own device (CUDA when it has one)."""
+
+    def __init__(self, module, loss_fn, X, y, plane, batch):
+        import copy
+
+        self.module = copy.deepcopy(module).cpu()
+        self.loss_fn, self.plane, self.batch = loss_fn, plane, batch
+        self.X, self.y = np.asarray(X), np.asarray(y)
+
+    def build(self):
+        torch = _torch()
+        module = self.module
+        if torch.cuda.is_available():
+            module = module.cuda()
+        module.eval()
+        cost = _TorchCost(module, self.loss_fn, self.X, self.y)
+        return _TorchEvaluator(cost, self.plane, self.batch)
+
+
 def torch_landscape(module, loss_fn, X, y, *, plane: Plane, alpha, beta=None, batch="auto",
-                    chunk_points: int = 32, store=None, worker=None) -> Landscape:
+                    chunk_points: int = 32, store=None, worker=None, executor=None,
+                    progress: bool = False) -> Landscape:
     """The cost of a ``torch.nn.Module`` on ``plane``'s grid (see the module docstring).
 
     ``loss_fn(output, y)`` returns a scalar tensor (e.g. ``torch.nn.functional.cross_entropy``
     or ``losslab_loss.to_torch()``). ``batch``: ``"auto"`` (pilot run), ``True`` (vmap) or
     ``False`` (one point at a time). Returns a ``Landscape`` whose ``meta`` records the choice
-    and the pilot's seconds per point.
+    and the pilot's seconds per point. ``store``, ``worker``, ``executor`` and ``progress`` as
+    in ``landscape``: with an executor the batching is decided here (by the pilot) and every
+    worker uses it, so the values equal the serial run's.
     """
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
@@ -194,11 +223,18 @@ def torch_landscape(module, loss_fn, X, y, *, plane: Plane, alpha, beta=None, ba
 
         fp = _fingerprint(plane.fingerprint(), alpha, beta, repr(module), repr(loss_fn),
                           cost.X.cpu().numpy(), cost.y.cpu().numpy())
-        values, missing, cp = _run_grid(ev, alpha, beta, chunk_points, store, worker, fp)
+        spec = None
+        if executor is not None:
+            if ev.batch == "auto":  # decide once, here, so that every worker batches alike
+                ev.decide(np.zeros((min(4, alpha.size), 1 if beta is None else 2)))
+            spec = TorchSpec(module, loss_fn, cost.X.cpu().numpy(), cost.y.cpu().numpy(),
+                             plane, ev.batch)
+        values, missing, cp, info = _run_grid(ev, alpha, beta, chunk_points, store, worker, fp,
+                                              spec=spec, executor=executor, progress=progress)
     finally:
         module.train(was_training)
     meta = {"batched": bool(ev.batch) if ev.batch != "auto" else None, "pilot_seconds_per_point":
-            ev.pilot, "chunk_points": cp, "device": str(cost.device)}
+            ev.pilot, "chunk_points": cp, "device": str(cost.device), **info}
     if hasattr(ev, "vmap_error"):
         meta["vmap_error"] = ev.vmap_error
     return Landscape(plane, alpha, beta, values, "torch", getattr(loss_fn, "__name__",

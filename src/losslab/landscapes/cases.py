@@ -40,14 +40,16 @@ def _draw_landscape(result):
                      title=result.title)
 
 
-def course_case(loss: str = "mse", n: int = 100, seed: int = 0) -> LabResult:
+def course_case(loss: str = "mse", n: int = 100, seed: int = 0, executor=None,
+                store=None) -> LabResult:
     rs = np.random.RandomState(42)
     X = rs.randn(50)
     y = 2 * X + 1 + 0.3 * rs.randn(50)
     model, lossobj = Linear(1), get_loss(loss)
     plane = axes(model, "W", "b")
     w_range, b_range = np.linspace(-1, 5, n), np.linspace(-2, 4, n)
-    ls = landscape(model, lossobj, X[:, None], y, plane=plane, alpha=w_range, beta=b_range)
+    ls = landscape(model, lossobj, X[:, None], y, plane=plane, alpha=w_range, beta=b_range,
+                   executor=executor, store=store, progress=executor is not None)
     hist = train(Linear(1), lossobj, X[:, None], y, optimizer=optim.GradientDescent(0.1),
                  epochs=60, record="epoch", seed=seed)
     (w_min, b_min), j_min = ls.argmin()
@@ -137,7 +139,8 @@ def surface_case(name: str, n: int = 121, seed: int = 0) -> LabResult:
                      _draw_landscape)
 
 
-def csv_case(path, target: str, loss: str = "mse", n: int = 61, seed: int = 0) -> LabResult:
+def csv_case(path, target: str, loss: str = "mse", n: int = 61, seed: int = 0, executor=None,
+             store=None) -> LabResult:
     import csv
 
     with open(path, newline="") as fh:
@@ -172,7 +175,8 @@ def csv_case(path, target: str, loss: str = "mse", n: int = 61, seed: int = 0) -
         pad = 0.25 * (hi - lo) + 1e-3
         a, bb = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n), np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
         kind = "trajectory PCA plane"
-    ls = landscape(model, lossobj, Xs, y, plane=plane, alpha=a, beta=bb)
+    ls = landscape(model, lossobj, Xs, y, plane=plane, alpha=a, beta=bb, executor=executor,
+                   store=store, progress=executor is not None)
     numbers = {"samples": len(y), "features": features, "final_cost": hist.loss[-1],
                "plane": kind, "method": ls.method}
     claims = [f"{path}: {len(y)} rows, features {features} (standardised), target {target!r}; "
@@ -215,7 +219,7 @@ def _deep_mlp(width, depth, residual, seed):
 
 
 def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
-              epochs: int = 400) -> LabResult:
+              epochs: int = 400, executor=None, store=None) -> LabResult:
     """The same deep MLP with and without skip connections: train on make_moons, then compare
     filter-normalised planes around each minimum and the Hessian's extreme eigenvalues."""
     import torch
@@ -240,7 +244,9 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
             final = float(loss_fn(logits, ty))
             acc = float((logits.argmax(1) == ty).double().mean())
         plane = torch_plane(net, kind="filter", seed=seed)
-        ls = torch_landscape(net, loss_fn, X, y, plane=plane, alpha=grid, beta=grid)
+        part = None if store is None else _suffixed(store, "skip" if residual else "plain")
+        ls = torch_landscape(net, loss_fn, X, y, plane=plane, alpha=grid, beta=grid,
+                             executor=executor, store=part, progress=executor is not None)
         hvp = torch_hvp(net, loss_fn, X, y)
         (lam_min,), (lam_max,) = C.hessian_extremes(hvp, plane.center.size, k=1, tol=1e-6)
         Z = ls.values
@@ -291,6 +297,14 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
                      {"data": "make_moons(400, noise=0.2)", "training": f"Adam lr 1e-3, {epochs} "
                       "full-batch epochs", "plane": "filter-normalised, bias directions zero",
                       "grid": [n, n]}, {"landscapes": landscapes}, draw)
+
+
+def _suffixed(store, tag):
+    """PATH.zarr -> PATH-tag.zarr: one store per landscape of a case that draws two."""
+    from pathlib import Path
+
+    p = Path(store)
+    return p.with_name(f"{p.stem}-{tag}{p.suffix}")
 
 
 def save_case(result: LabResult, out, html: bool = True) -> dict:
