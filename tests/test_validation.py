@@ -39,8 +39,11 @@ def test_shape_mismatch_names_both_shapes():
         ll.get("mse")(np.zeros(3), np.zeros((3, 1)))  # no silent broadcasting
     with pytest.raises(ValueError, match=r"one class index per row.*y_true \(4,\) and y_pred \(3, 2\)"):
         ll.get("sparse_cce")(np.zeros(4, int), np.full((3, 2), 0.5))
-    with pytest.raises(ValueError, match=r"shape \(n_samples, n_classes\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"y_true has shape \(3,\): cce takes rows of targets"):
         ll.get("cce")(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"y_pred must have shape \(n_samples, n_classes\), got "
+                                         r"\(3,\)"):
+        ll.get("cce")(np.zeros((3, 2)), np.zeros(3))
 
 
 def test_nan_and_inf_are_counted(case):

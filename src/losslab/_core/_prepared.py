@@ -68,6 +68,31 @@ class PreparedLoss:
         self._cache = None
         self._tiled = None
         self._plan = None
+        # predictions that are probabilities (y_pred in [0, 1]) are checked for looking like
+        # labels: all exactly 0 or 1 (labels passed as predictions, or the arguments swapped)
+        domain = domains.get("y_pred")
+        self._probabilities = (isinstance(domain, V.Interval) and domain.low == 0
+                               and domain.high == 1 and "y_true" in self._fixed)
+
+    def _warn_if_labels(self, xp, y_pred):
+        """A UserWarning when every probability is exactly 0 or 1: saying whether the arguments
+        look swapped (targets strictly between 0 and 1) or labels were passed as predictions."""
+        if V.count(xp, (y_pred > 0) & (y_pred < 1)):
+            return
+        import warnings
+
+        y_true = self._fixed["y_true"]
+        soft = xp.isdtype(y_true.dtype, "real floating") and V.count(
+            xp, (y_true > 0) & (y_true < 1))
+        if soft:
+            why = ("y_true holds values strictly between 0 and 1 while y_pred holds only 0s and "
+                   "1s: the arguments look swapped (losslab takes (y_true, y_pred); torch takes "
+                   "(input, target))")
+        else:
+            why = ("y_pred holds only 0s and 1s: these look like labels, not predicted "
+                   "probabilities (pass the model's probabilities, or logits with "
+                   "from_logits=True)")
+        warnings.warn(f"{self.loss.name}: {why}", UserWarning, stacklevel=5)
 
     # ---- pickling: the cache holds a namespace module, so it is rebuilt after unpickling --------
     def __getstate__(self):
@@ -259,6 +284,8 @@ class PreparedLoss:
         out_dtype = _half(xp, diff_raw[0])
         arrays, scale, vshape = self._bind(xp, like, diff)
         diff = [self._check_diff(xp, a, n) for a, n in zip(diff, loss.differentiable)]
+        if self._probabilities and A.size(diff[0]) > 1:
+            self._warn_if_labels(xp, diff[0])
         arrays = list(arrays)
         for a, n in zip(diff, loss.differentiable):
             arrays[loss.inputs.index(n)] = a
@@ -363,6 +390,10 @@ def _convert_fixed(loss, xp, like, name, a, domain):
     arr = A.to_namespace(xp, a, like, name)
     if A.size(arr) == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(arr.shape)}")
+    if name == "y_true" and loss.shape_rule == "rows" and arr.ndim == 1:
+        raise ValueError(f"y_true has shape {tuple(arr.shape)}: {loss.name} takes rows of "
+                         "targets (one-hot or probabilities), shape (n_samples, n_classes); for "
+                         "one class index per sample use sparse_cce (ll.get('sparse_cce'))")
     is_float = xp.isdtype(arr.dtype, "real floating")
     if loss.check_finite and is_float:
         V.check_finite(xp, arr, name)

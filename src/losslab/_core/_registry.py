@@ -66,4 +66,16 @@ def get(name, **params):
         if params:
             raise TypeError("hyperparameters can only be given with a loss name, not a Loss instance")
         return name
-    return loss_class(name)(**params)
+    cls = loss_class(name)
+    allowed = set(cls._param_names()) | {"check_finite"}
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        import difflib
+
+        k = unknown[0]
+        close = difflib.get_close_matches(k, sorted(allowed), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        listed = ", ".join(n for n in cls._param_names()) or "none"
+        raise TypeError(f"{cls.name} has no hyperparameter {k!r}{hint} Its hyperparameters: "
+                        f"{listed} (and check_finite)")
+    return cls(**params)
