@@ -11,11 +11,43 @@ runner = CliRunner()
 
 
 def test_list_prints_every_loss():
-    out = runner.invoke(app, ["list"], env={"COLUMNS": "250"})
+    out = runner.invoke(app, ["list", "--format", "table"], env={"COLUMNS": "250"})
     assert out.exit_code == 0, out.output
     for name in ll.names():
         assert name in out.output
     assert "pinball -> quantile" in out.output
+
+
+def test_piped_output_keeps_every_name_and_number_whole():
+    # CliRunner is not a terminal: as `losslab list | cat`, records are one line per loss
+    out = runner.invoke(app, ["list"], env={"COLUMNS": "40"})
+    assert out.exit_code == 0, out.output
+    first = [line.split("\t")[0] for line in out.output.splitlines()[1:]]
+    assert first == ll.names()
+    out = runner.invoke(app, ["verify", "mse", "huber", "asymmetric_huber", "--cases", "2"],
+                        env={"COLUMNS": "40"})
+    assert out.exit_code == 0, out.output
+    rows = [line.split("\t") for line in out.output.splitlines()[1:4]]
+    assert [r[0] for r in rows] == ["mse", "huber", "asymmetric_huber"]
+    for r in rows:
+        for cell in r[3:7]:
+            float(cell)  # every error is a whole number such as 2.1e-16
+
+
+def test_csv_and_json_formats_parse():
+    import csv
+    import io
+    import json
+
+    out = runner.invoke(app, ["list", "--format", "csv"])
+    rows = list(csv.reader(io.StringIO(out.output)))
+    assert rows[0][0] == "name" and [r[0] for r in rows[1:]] == ll.names()
+    out = runner.invoke(app, ["list", "--format", "json"])
+    assert [r["name"] for r in json.loads(out.output)] == ll.names()
+    out = runner.invoke(app, ["verify", "mse", "--cases", "2", "--format", "json"])
+    assert out.exit_code == 0 and json.loads(out.output)[0]["result"] == "ok"
+    out = runner.invoke(app, ["list", "--format", "xml"])
+    assert out.exit_code == 2 and "--format must be table, records, csv or json" in out.output
 
 
 def test_show_prints_the_card():

@@ -6,6 +6,7 @@ Every table is built from the registry and from ``loss.info``; every number is c
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -34,6 +35,52 @@ def _loss_or_exit(name: str):
         _fail(str(exc))
 
 
+def _first_clause(text: str) -> str:
+    """Text up to its first ';' outside parentheses (a convention's headline)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            return text[:i].strip()
+    return text.strip()
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _emit(rows: list, columns: list, fmt: str, title: str, numeric=()) -> None:
+    """Print records as a table (a terminal), plain tab-separated records (a pipe), CSV or JSON.
+    Names and numbers never wrap: their columns do not wrap, other columns wrap at spaces."""
+    fmt = ("table" if _is_terminal() else "records") if fmt == "auto" else fmt
+    if fmt == "json":
+        typer.echo(json.dumps([dict(zip(columns, r)) for r in rows], indent=2))
+    elif fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+        typer.echo(buf.getvalue(), nl=False)
+    elif fmt == "records":
+        typer.echo("\t".join(columns))
+        for r in rows:
+            typer.echo("\t".join(str(v) for v in r))
+    else:
+        table = Table(title=title)
+        for i, col in enumerate(columns):
+            keep = i == 0 or col in numeric
+            table.add_column(col, no_wrap=keep, justify="right" if col in numeric else "left")
+        for r in rows:
+            table.add_row(*(str(v) for v in r))
+        console.print(table)
+
+
+_FORMAT_HELP = "table (a terminal), records (a pipe: tab-separated), csv or json; auto picks"
+
+
 def catalogue_markdown() -> str:
     """The catalogue as a Markdown table (the README's table is this, checked by the tests)."""
     lines = ["| loss | task | hyperparameters (defaults) | y_true | y_pred | hessian | reference |",
@@ -44,29 +91,34 @@ def catalogue_markdown() -> str:
         params = ", ".join(f"{k}={v}" for k, v in info.hyperparameters.items()) or "-"
         alias = f" ({', '.join(info.aliases)})" if info.aliases else ""
         lines.append(f"| `{n}`{alias} | {info.task} | {params} | {info.y_true_domain} | "
-                     f"{info.y_pred_domain} | {info.hessian} | {info.convention.split(';')[0]} |")
+                     f"{info.y_pred_domain} | {info.hessian} | {_first_clause(info.convention)} |")
     return "\n".join(lines)
 
 
 @app.command("list")
-def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table")) -> None:
+def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
+                fmt: str = typer.Option("auto", "--format", help=_FORMAT_HELP)) -> None:
     """Print the catalogue: every registered loss with its task, domains and metadata."""
     if markdown:
         print(catalogue_markdown())
         return
-    table = Table(title=f"losslab {__version__}: {len(names())} losses", show_lines=False)
-    for col in ("name", "task", "hyperparameters", "y_true", "y_pred", "convex", "hessian",
-                "noise model"):
-        table.add_column(col, overflow="fold")
+    _check_format(fmt)
+    rows = []
     for n in names():
         info = get(n).info
         params = ", ".join(f"{k}={v}" for k, v in info.hyperparameters.items()) or "-"
-        table.add_row(n, info.task, params, info.y_true_domain, info.y_pred_domain,
-                      info.convex.split(" ")[0], info.hessian, info.noise_model or "-")
-    console.print(table)
+        rows.append([n, info.task, params, info.y_true_domain, info.y_pred_domain,
+                     info.convex.split(" ")[0], info.hessian, info.noise_model or "-"])
+    _emit(rows, ["name", "task", "hyperparameters", "y_true", "y_pred", "convex", "hessian",
+                 "noise model"], fmt, f"losslab {__version__}: {len(names())} losses")
     al = _aliases()
-    if al:
+    if al and (fmt == "table" or (fmt == "auto" and _is_terminal())):
         console.print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in al.items()))
+
+
+def _check_format(fmt):
+    if fmt not in ("auto", "table", "records", "csv", "json"):
+        _fail(f"--format must be table, records, csv or json (or auto), got {fmt!r}")
 
 
 @app.command()
@@ -101,9 +153,11 @@ def verify(
     cases: int = typer.Option(100, min=1, help="random cases per loss"),
     seed: int = typer.Option(0, help="seed of the random cases"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the results as JSON"),
+    fmt: str = typer.Option("auto", "--format", help=_FORMAT_HELP),
 ) -> None:
     """Check every loss against PyTorch (value and autograd gradient, every reduction, with and
     without weights) and against central differences (gradient and hessian). Exits 1 on a failure."""
+    _check_format(fmt)
     from .verification import FD_RTOL, TORCH_RTOL
     from .verification import verify as run_verify
 
@@ -115,21 +169,21 @@ def verify(
                             progress=lambda n: status.update(f"verifying {n}"))
     torch_note = (f"PyTorch {report.torch_version}" if report.torch_version
                   else "PyTorch not installed: finite differences only (pip install 'losslab[torch]')")
-    table = Table(title=f"losslab verify: {cases} cases per loss, float64, {torch_note}")
-    for col, just in (("loss", "left"), ("oracle", "left"), ("checks", "right"),
-                      ("value vs torch", "right"), ("grad vs torch", "right"),
-                      ("grad vs FD", "right"), ("hessian vs FD", "right"), ("hessian", "left"),
-                      ("", "left")):
-        table.add_column(col, justify=just)
-
-    def fmt(x):
+    def fmt_err(x):
         return "-" if x is None else f"{x:.1e}"
 
-    for r in report.rows:
-        table.add_row(r.name, r.oracle, str(r.comparisons), fmt(r.value_error),
-                      fmt(r.gradient_error), fmt(r.fd_gradient_error), fmt(r.fd_hessian_error),
-                      r.hessian, "[green]ok[/]" if r.ok else "[bold red]FAIL[/]")
-    console.print(table)
+    columns = ["loss", "oracle", "checks", "value vs torch", "grad vs torch", "grad vs FD",
+               "hessian vs FD", "hessian", "result"]
+    rows = [[r.name, r.oracle, r.comparisons, fmt_err(r.value_error), fmt_err(r.gradient_error),
+             fmt_err(r.fd_gradient_error), fmt_err(r.fd_hessian_error), r.hessian,
+             "ok" if r.ok else "FAIL"] for r in report.rows]
+    _emit(rows, columns, fmt, f"losslab verify: {cases} cases per loss, float64, {torch_note}",
+          numeric=("checks", "value vs torch", "grad vs torch", "grad vs FD", "hessian vs FD"))
+    if fmt in ("csv", "json"):
+        failed = [r for r in report.rows if not r.ok]
+        if json_out is not None:
+            json_out.write_text(json.dumps(report.to_dict(), indent=2))
+        raise typer.Exit(1 if failed else 0)
     console.print(f"tolerances (norm-wise relative): PyTorch {TORCH_RTOL:g}, finite differences "
                   f"{FD_RTOL:g}")
     if json_out is not None:
