@@ -86,3 +86,21 @@ def test_readme_main_command_runs_the_report():
 def test_readme_advisor_example_runs():
     advice = _run_readme_block("## Choosing a loss")["advice"]
     assert advice.recommendation in ("asymmetric_mse", "asymmetric_huber", "quantile")
+
+
+def _python_blocks():
+    text = _readme()
+    return [block.split("```")[0] for block in text.split("```python\n")[1:]]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("index", range(len(_python_blocks())))
+def test_every_readme_python_block_runs_alone(index, tmp_path):
+    # as a user would paste it: a fresh interpreter, nothing defined beforehand
+    import subprocess
+    import sys
+
+    code = _python_blocks()[index]
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=280)
+    assert res.returncode == 0, f"README block {index}:\n{code}\n{res.stderr[-3000:]}"
