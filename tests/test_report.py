@@ -34,6 +34,7 @@ def test_quick_report_without_torch(tmp_path, monkeypatch):
     page = (out / "report.html").read_text()
     data = json.loads((out / "report.json").read_text())
     assert not list(out.rglob("*.tmp"))
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # the build folder is gone
     # self-contained: no external scripts, styles or images
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
     assert page.count("data:image/png;base64,") >= 15
@@ -68,8 +69,47 @@ def test_interrupted_report_leaves_no_half_written_file(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(labs, "run", interrupted)
+    from losslab.report import build_report
+
     with pytest.raises(KeyboardInterrupt):
-        ll.report.build_report(out, quick=True, progress=False)
+        build_report(out, quick=True, progress=False)
     assert (out / "report.html").read_text() == "the previous report"
     assert not (out / "report.json").exists()
     assert not list(out.rglob("*.tmp"))
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # the build folder is gone
+
+
+@pytest.mark.timeout(400)
+def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(tmp_path):
+    # A complete seed-0 report, then seed-1 reruns into the same folder interrupted at several
+    # points (SIGINT, and SIGKILL): the folder always holds one complete report of one seed.
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "rep"
+    cmd = [sys.executable, "-m", "losslab.cli", "report", "--quick", "--out", str(out)]
+    done = subprocess.run(cmd + ["--seed", "0"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    def one_report_of_seed(seed):
+        data = json.loads((out / "report.json").read_text())
+        page = (out / "report.html").read_text()
+        assert data["settings"]["seed"] == seed and f"seed {seed}" in page
+        assert len(list((out / "figures").glob("*.png"))) >= 10
+
+    one_report_of_seed(0)
+    for delay, sig in ((1.0, signal.SIGINT), (8.0, signal.SIGINT), (15.0, signal.SIGKILL)):
+        proc = subprocess.Popen(cmd + ["--seed", "1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130, (stdout, stderr[-2000:])
+            assert "interrupted: the previous report in" in stdout and "Traceback" not in stderr
+        one_report_of_seed(0)  # the old report, whole
+    # the parts print one line each when piped
+    assert "verification: done in" in done.stdout

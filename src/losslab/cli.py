@@ -408,8 +408,15 @@ def report(
     one self-contained HTML report, a JSON of every number, and the PNG figures."""
     from .report import build_report
 
+    had = (out / "report.html").exists()
+    log = None if sys.stderr.isatty() else (lambda line: print(line, flush=True))
     try:
-        res = build_report(out, quick=quick, seed=seed, progress=True)
+        res = build_report(out, quick=quick, seed=seed, progress=True, log=log)
+    except KeyboardInterrupt:
+        kept = (f"the previous report in {out} is unchanged" if had
+                else f"no report was written to {out}")
+        console.print(f"interrupted: {kept}", soft_wrap=True)
+        raise typer.Exit(130)
     except OSError as exc:
         _fail(f"cannot write the report into {str(out)!r}: {exc}")
     console.print(f"wrote {res['html']} ({res['html'].stat().st_size / 2 ** 20:.1f} MiB), "

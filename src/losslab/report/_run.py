@@ -240,10 +240,42 @@ def _render(sections, title, meta) -> str:
 
 
 def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, log=None) -> dict:
     """Run the lab and write ``report.html``, ``report.json`` and ``figures/*.png`` into
-    ``out``; returns the paths and the seconds each part took."""
-    out = Path(out)
+    ``out``; returns the paths and the seconds each part took. ``log(line)`` is told when each
+    part finishes (the command line prints it when the output is not a terminal).
+
+    Atomic as a whole: the report is built in a hidden folder beside ``out`` and swapped in at
+    the end (``out`` is renamed aside, the new folder renamed into place, the old one removed),
+    so an interrupted run leaves the previous complete report, or (killed between the two
+    renames) nothing at ``out`` and the previous report beside it; never a mix of two runs."""
+    import shutil
+    import tempfile
+
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*"):  # left by an earlier interrupted run
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    try:
+        res = _build(work, quick, seed, progress, log)
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old.rmdir()
+            target.rename(old)
+        work.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    res.update(html=target / "report.html", json=target / "report.json",
+               figures=target / "figures")
+    return res
+
+
+def _build(out, quick, seed, progress, log):
     (out / "figures").mkdir(parents=True, exist_ok=True)
     try:
         import torch  # noqa: F401
@@ -265,6 +297,8 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
             sections[key]["blocks"] += part(ctx)
             timings[step] = time.perf_counter() - t0
             bar.advance()
+            if log is not None:
+                log(f"{step}: done in {timings[step]:.1f} s")
     total = time.perf_counter() - t_start
     results = ctx.results
     results["timings_seconds"] = {**timings, "total": total}
