@@ -92,3 +92,9 @@ def test_show_names_the_inputs_of_a_several_input_loss():
     assert "log_probs, targets, input_lengths, target_lengths (differentiable: log_probs)" in out.output
     assert "targets: integers; input_lengths: integers; target_lengths: integers" in out.output
 
+
+
+def test_help_screens_show_no_type_noise():
+    for cmd in ([], ["list"], ["verify"], ["lab"], ["landscape"], ["advise"], ["report"]):
+        out = runner.invoke(app, cmd + ["--help"])
+        assert out.exit_code == 0 and "<bool>" not in out.output, out.output

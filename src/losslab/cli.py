@@ -18,7 +18,7 @@ from . import __version__
 from ._core import aliases as _aliases
 from ._core import get, names
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(rich_markup_mode=None, add_completion=False, no_args_is_help=True,
                   help="losslab: loss functions with exact gradients, verified against PyTorch.")
 console = Console()
 
