@@ -98,3 +98,14 @@ def test_help_screens_show_no_type_noise():
     for cmd in ([], ["list"], ["verify"], ["lab"], ["landscape"], ["advise"], ["report"]):
         out = runner.invoke(app, cmd + ["--help"])
         assert out.exit_code == 0 and "<bool>" not in out.output, out.output
+
+
+def test_lab_formats_and_summary(tmp_path):
+    import json
+
+    out = runner.invoke(app, ["lab", "optimizers", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert len(out.output.splitlines()) < 120 and "more rows of" in out.output
+    data = runner.invoke(app, ["lab", "optimizers", "--out", str(tmp_path), "--format", "json"])
+    parsed = json.loads(data.output)
+    assert parsed["lab"] == "optimizers" and sum(len(v) for v in parsed["tables"].values()) > 12

@@ -203,10 +203,14 @@ def lab(
     name: Optional[str] = typer.Argument(None, help="the lab to run (omit to list them)"),
     out: Path = typer.Option(Path("lab-results"), "--out", help="folder for the figure and JSON"),
     seed: int = typer.Option(0, min=0, help="seed of the lab's data and training"),
+    fmt: str = typer.Option("auto", "--format", help=_FORMAT_HELP),
+    all_rows: bool = typer.Option(False, "--all", help="print every row of long tables (the "
+                                  "terminal shows the first 12 of each; csv and json show all)"),
 ) -> None:
     """Run one of the course's experiments: print its numbers, write NAME.png and NAME.json."""
     from . import labs
 
+    _check_format(fmt)
     if name is None:
         table = Table(title="labs")
         table.add_column("name")
@@ -218,21 +222,37 @@ def lab(
     if name not in labs.names():
         _fail(f"unknown lab {name!r}; the labs are: {', '.join(labs.names())}")
     result = labs.run(name, seed=seed)
-    console.print(f"[bold]{result.title}[/bold]  (seed {seed}, {result.seconds:.1f} s)")
+    paths = result.save(out)
+    if fmt == "json":
+        from ._io import json_types
+
+        typer.echo(json.dumps(json_types({"lab": name, "title": result.title, "seed": seed,
+                                          "tables": result.tables, "claims": result.claims}),
+                              indent=2))
+        return
+    summary = fmt in ("auto", "table", "records") and not all_rows
+    if fmt != "csv":
+        console.print(f"[bold]{result.title}[/bold]  (seed {seed}, {result.seconds:.1f} s)",
+                      soft_wrap=not _is_terminal())
     for key, rows in result.tables.items():
         if not rows:
             continue
-        table = Table(title=key)
         columns = list(rows[0])
-        for col in columns:
-            table.add_column(col, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(row.get(col)) for col in columns))
-        console.print(table)
+        shown = rows[:12] if summary else rows
+        cells = [[_cell(row.get(col)) for col in columns] for row in shown]
+        numeric = tuple(c for c in columns if all(isinstance(r.get(c), (int, float))
+                                                  for r in rows))
+        if fmt == "csv":
+            typer.echo(f"# {key}")
+        _emit(cells, columns, fmt, key, numeric=numeric)
+        if len(shown) < len(rows):
+            typer.echo(f"... {len(rows) - len(shown)} more rows of {key} (--all shows them; "
+                       f"all are in {paths['json']})")
+    if fmt == "csv":
+        return
     for claim in result.claims:
-        console.print(f"- {claim}")
-    paths = result.save(out)
-    console.print(f"wrote {paths['figure']} and {paths['json']}")
+        console.print(f"- {claim}", soft_wrap=not _is_terminal())
+    console.print(f"wrote {paths['figure']} and {paths['json']}", soft_wrap=not _is_terminal())
 
 
 @app.command("landscape")
