@@ -418,6 +418,25 @@ def advise(
 
 
 @app.command()
+def explore(
+    port: int = typer.Option(8050, min=1, max=65535, help="port to serve on"),
+    host: str = typer.Option("127.0.0.1", help="address to serve on"),
+    no_browser: bool = typer.Option(False, "--no-browser", help="do not open a browser"),
+) -> None:
+    """Play with losses in the browser: a loss explorer, regression and classification
+    playgrounds, and optimiser paths on cost landscapes, computed live by losslab."""
+    try:
+        from .explore import serve
+    except ImportError:
+        _fail("losslab explore needs Dash: pip install -e '.[explore]'")
+    console.print(f"losslab explore on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        serve(port=port, host=host, open_browser=not no_browser)
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+
+
+@app.command()
 def report(
     out: Path = typer.Option(Path("losslab-report"), "--out", help="folder for report.html, "
                              "report.json and figures/"),
@@ -433,10 +452,18 @@ def report(
     try:
         res = build_report(out, quick=quick, seed=seed, progress=True, log=log)
     except KeyboardInterrupt:
+        import os
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
         kept = (f"the previous report in {out} is unchanged" if had
                 else f"no report was written to {out}")
         console.print(f"interrupted: {kept}", soft_wrap=True)
-        raise typer.Exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # the build folder is already removed: leave at once, without interpreter teardown
+        # (where a late KeyboardInterrupt in a library's thread turned 130 into a signal exit)
+        os._exit(130)
     except OSError as exc:
         _fail(f"cannot write the report into {str(out)!r}: {exc}")
     console.print(f"wrote {res['html']} ({res['html'].stat().st_size / 2 ** 20:.1f} MiB), "

@@ -1,0 +1,24 @@
+"""``losslab explore``: an interactive lab in the browser, computing live with losslab's own
+kernels (no second implementation of any loss in JavaScript).
+
+Built on Dash: the report already draws with Plotly, and Dash serves Plotly figures whose
+callbacks run in Python, so every curve, fit and path on the page is a losslab computation.
+Pages (tabs):
+
+* loss explorer: any plotted loss, its main hyperparameter as a slider, value, exact gradient
+  and hessian along the error (regression) or the score (classification), other losses
+  overlaid, and the value at a chosen point;
+* regression playground: points with outliers (count and size as sliders; click the plot to
+  add a point), the lines of MSE, MAE, Huber and the tau-quantile at their exact optima
+  (``LossRegressor``'s solvers);
+* classification playground: imbalance ratio and focal gamma as sliders, precision-recall
+  curves of BCE, class-weighted BCE and focal, with their average precision;
+* landscape: the course's (w, b) MSE surface or a demonstration surface, an optimiser, its
+  learning rate and momentum as sliders, the path drawn, the critical points marked.
+
+Dash is an optional extra (``pip install -e '.[explore]'``).
+"""
+
+from ._app import make_app, serve
+
+__all__ = ["make_app", "serve"]
