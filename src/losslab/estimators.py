@@ -57,6 +57,20 @@ def _build_loss(est, default, tasks):
     return loss
 
 
+def _classes(est, X, y, sample_weight):
+    """Checked (X, y, weights) of a classifier's fit, its ``classes_`` set, and the class codes;
+    at least two classes."""
+    X, y = validate_data(est, X, y, dtype=np.float64)
+    check_classification_targets(y)
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    encoder = LabelEncoder().fit(y)
+    est.classes_ = encoder.classes_
+    if len(est.classes_) < 2:
+        raise ValueError(f"{type(est).__name__} needs samples of at least 2 classes in the data, "
+                         f"but the data contains only one class: {est.classes_[0]!r}")
+    return X, y, sample_weight, encoder.transform(y)
+
+
 def _models_probabilities(est):
     """Whether the estimator's loss models probabilities (it has ``from_logits``)."""
     name = "bce" if est.loss is None else est.loss
@@ -307,16 +321,8 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
+        X, y, sample_weight, codes = _classes(self, X, y, sample_weight)
         k = len(self.classes_)
-        if k < 2:
-            raise ValueError("LossClassifier needs samples of at least 2 classes in the data, "
-                             f"but the data contains only one class: {self.classes_[0]!r}")
-        codes = encoder.transform(y)
         loss = self._make_loss("bce" if k == 2 else "sparse_cce")
         self._one_vs_rest = loss.task == "binary" and k > 2
         if self._one_vs_rest:
@@ -471,16 +477,8 @@ class LossGBMClassifier(ClassifierMixin, _LossGBM):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
+        X, y, sample_weight, codes = _classes(self, X, y, sample_weight)
         k = len(self.classes_)
-        if k < 2:
-            raise ValueError("LossGBMClassifier needs samples of at least 2 classes, got one: "
-                             f"{self.classes_[0]!r}")
-        codes = encoder.transform(y)
         loss = self._make_loss("bce" if k == 2 else "sparse_cce")
         if (loss.task == "binary") != (k == 2) or (k > 2 and loss.shape_rule != "class_index"):
             raise ValueError(f"LossGBMClassifier takes a binary loss for 2 classes and a "

@@ -31,18 +31,9 @@ def _weighted_quantile(y, w, q):
 
 
 def _weights(w, n):
-    if w is None:
-        return np.ones(n)
-    w = np.asarray(w, dtype=np.float64)
-    if w.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
-    V.check_finite(np, w, "sample_weight")
-    n_neg = int(np.count_nonzero(w < 0))
-    if n_neg:
-        raise ValueError(f"sample_weight must be >= 0; {n_neg} of {n} values are negative")
-    if not np.any(w > 0):
-        raise ValueError(f"sample_weight must have a positive sum; all {n} weights are 0")
-    return w
+    """The sample weights (ones when None), checked once by the validation layer."""
+    w = V.check_sample_weight(w, n)
+    return np.ones(n) if w is None else w
 
 
 def _finite_logit(num, den, what):
