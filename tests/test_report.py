@@ -101,6 +101,13 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(tmp_path):
         assert len(list((out / "figures").glob("*.png"))) >= 10
 
     one_report_of_seed(0)
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    # swapped in from a mkdtemp folder (0700), the report folder has the usual mode
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
     for delay, sig in ((1.0, signal.SIGINT), (8.0, signal.SIGINT), (15.0, signal.SIGKILL)):
         proc = subprocess.Popen(cmd + ["--seed", "1"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -257,6 +258,9 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     for stale in target.parent.glob(f".{target.name}.*"):  # left by an earlier interrupted run
         shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(work, 0o777 & ~mask)  # mkdtemp's 0700 would become the report folder's mode
     try:
         res = _build(work, quick, seed, progress, log)
         old = None
