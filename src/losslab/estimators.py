@@ -383,6 +383,19 @@ class _LossGBM(BaseEstimator):
 
     _tasks: tuple = ()
 
+    def __init__(self, loss=None, *, loss_params=None, n_estimators=100, learning_rate=0.1,
+                 num_leaves=15, min_child_samples=20, hessian="exact", n_jobs=1,
+                 random_state=None):
+        self.loss = loss
+        self.loss_params = loss_params
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.hessian = hessian
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
     def _make_loss(self, default):
         return _build_loss(self, default, self._tasks)
 
@@ -417,7 +430,8 @@ class _LossGBM(BaseEstimator):
 _GBM_DOC = """
     Parameters
     ----------
-    loss, loss_params : a losslab loss name and its hyperparameters.
+    loss, loss_params : a losslab loss name (None: mse for the regressor, bce or sparse_cce for
+        the classifier) and its hyperparameters.
     n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM's boosting rounds,
         shrinkage, leaves per tree and samples per leaf.
     hessian : ``"exact"`` (losslab's) or ``"library"`` (the built-in objective's convention).
@@ -431,18 +445,6 @@ class LossGBMRegressor(RegressorMixin, _LossGBM):
 
     _tasks = ("regression",)
 
-    def __init__(self, loss="mse", *, loss_params=None, n_estimators=100, learning_rate=0.1,
-                 num_leaves=15, min_child_samples=20, hessian="exact", n_jobs=1,
-                 random_state=None):
-        self.loss = loss
-        self.loss_params = loss_params
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.hessian = hessian
-        self.n_jobs = n_jobs
-        self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
@@ -463,18 +465,6 @@ class LossGBMClassifier(ClassifierMixin, _LossGBM):
 
     _tasks = ("binary", "multiclass")
 
-    def __init__(self, loss=None, *, loss_params=None, n_estimators=100, learning_rate=0.1,
-                 num_leaves=15, min_child_samples=20, hessian="exact", n_jobs=1,
-                 random_state=None):
-        self.loss = loss
-        self.loss_params = loss_params
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.hessian = hessian
-        self.n_jobs = n_jobs
-        self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
         X, y, sample_weight, codes = _classes(self, X, y, sample_weight)

@@ -106,7 +106,7 @@ def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None, executor=Non
     the cost is the weighted mean of the shards' means, so the product equals the serial one
     up to the order of summation. ``hessian_extremes``, ``hutchinson_trace`` and
     ``spectral_density`` then run on the workers through this ``hvp``."""
-    from ..training import check_data, resolve_loss
+    from ..training import resolve_loss
 
     loss = resolve_loss(loss)
     theta = model.ravel() if theta is None else np.asarray(theta, dtype=np.float64)
@@ -114,15 +114,27 @@ def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None, executor=Non
     if executor is None:
         g = _cost_grad(model, loss, X, y, sample_weight)
 
-        def hvp(v):
-            v = np.asarray(v, dtype=np.float64).ravel()
-            nv = float(np.linalg.norm(v))
-            if nv == 0.0:
-                return np.zeros_like(v)
-            h = scale / nv
-            return (g(theta + h * v) - g(theta - h * v)) / (2 * h)
-        return hvp
+        def difference(v, h):  # 2h H v, from the whole data here
+            return g(theta + h * v) - g(theta - h * v)
+    else:
+        difference = _sharded_difference(model, loss, X, y, sample_weight, theta, executor,
+                                         shards)
+
+    def hvp(v):
+        v = np.asarray(v, dtype=np.float64).ravel()
+        nv = float(np.linalg.norm(v))
+        if nv == 0.0:
+            return np.zeros_like(v)
+        h = scale / nv
+        return difference(v, h) / (2 * h)
+    return hvp
+
+
+def _sharded_difference(model, loss, X, y, sample_weight, theta, executor, shards):
+    """g(theta + h v) - g(theta - h v) summed over data shards evaluated on ``executor``."""
+    from ..training import check_data
     from . import _distributed as D
+    from ._evaluate import _fingerprint
 
     X, y, w = check_data(model, loss, X, y, sample_weight)
     n = X.shape[0]
@@ -135,19 +147,13 @@ def model_hvp(model, loss, X, y, *, theta=None, sample_weight=None, executor=Non
     total = float(weight.sum())
     parts = [(int(lo), int(hi), float(weight[lo:hi].sum()) / total)
              for lo, hi in zip(edges[:-1], edges[1:]) if weight[lo:hi].sum() > 0]
-    from ._evaluate import _fingerprint
-
     key = _fingerprint("hvp", repr(model), theta, repr(loss), X, y, w)
     task = D.GridTask(key, _HvpSpec(model, loss, X, y, w, theta), None, None)
 
-    def hvp(v):
-        v = np.asarray(v, dtype=np.float64).ravel()
-        nv = float(np.linalg.norm(v))
-        if nv == 0.0:
-            return np.zeros_like(v)
-        h = scale / nv
+    def difference(v, h):
         out = D.map_tasks(task, [(lo, hi, share, v, h) for lo, hi, share in parts], executor)
         return np.sum(out, axis=0)
+    return difference
     return hvp
 
 
@@ -164,7 +170,7 @@ class _HvpSpec:
         lo, hi, share, v, h = item
         w = None if self.w is None else self.w[lo:hi]
         g = _cost_grad(self.model, self.loss, self.X[lo:hi], self.y[lo:hi], w)
-        return share * (g(self.theta + h * v) - g(self.theta - h * v)) / (2 * h)
+        return share * (g(self.theta + h * v) - g(self.theta - h * v))
 
 
 def model_hessian(model, loss, X, y, *, theta=None, sample_weight=None):
