@@ -46,13 +46,15 @@ def _require():
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     _require()
+    log_path = tmp_path_factory.mktemp("explore") / "server.log"
+    log = open(log_path, "wb")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "losslab.cli", "explore", "--port", str(port),
-                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--no-browser"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     t0 = time.perf_counter()
     try:
@@ -65,7 +67,7 @@ def server():
                 pass
             if time.perf_counter() - t0 > 10 or proc.poll() is not None:
                 raise AssertionError(f"losslab explore did not serve within 10 s: "
-                                     f"{proc.stdout.read1(4000) if proc.poll() is not None else ''}")
+                                     f"{log_path.read_text(errors='replace')[-4000:]}")
             time.sleep(0.1)
         yield url
     finally:
@@ -74,6 +76,8 @@ def server():
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        print(log_path.read_text(errors="replace")[-6000:])  # shown when a test fails
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +182,17 @@ def test_landscape_page_draws_the_optimisers_path(page):
                           optim.Momentum(0.04, momentum=0.9), steps=60)
     assert shown == pytest.approx(float(path.values[-1]), rel=1e-12)
     assert _has_content(page) > 0.005  # a blank page with its title: under 0.1 %
+
+
+def test_the_app_imports_what_its_callbacks_need_before_serving():
+    # Dash runs the first callback of every page at once, in threads; a package imported for
+    # the first time by two threads at once (scikit-learn) fails with "partially initialized
+    # module", which left two pages empty. Importing the app must import them all.
+    pytest.importorskip("dash")
+    code = ("import sys, losslab.explore; "
+            "need = ['sklearn.base', 'sklearn.datasets', 'sklearn.metrics', 'losslab.estimators',"
+            " 'losslab.optim', 'losslab.landscapes']; "
+            "print([m for m in need if m not in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.metrics import average_precision_score, precision_recall_curve
 
+from .. import optim
 from .._core import get as get_loss
+from ..estimators import LossClassifier, LossRegressor
+from ..landscapes import get_surface
+
+# Everything the callbacks use is imported here, once, before the server starts: Dash runs the
+# first callbacks of all pages at once in threads, and concurrent first imports of a package
+# (scikit-learn's circular imports) fail with "partially initialized module".
 
 # loss -> (its main hyperparameter, slider range and step, the default), or None
 LOSSES = {
@@ -48,7 +57,6 @@ def point_value(name, value, x0):
 
 def regression_fits(n_outliers, size, quantile, extra=()):
     """The playground's data and the fitted (slope, intercept) of each loss, at its optimum."""
-    from ..estimators import LossRegressor
 
     rng = np.random.default_rng(0)
     x = np.linspace(0, 10, 40)
@@ -68,11 +76,6 @@ def regression_fits(n_outliers, size, quantile, extra=()):
 
 def classification_curves(ratio, gamma, n=1500):
     """PR curves and average precision of BCE, class-weighted BCE and focal (held out)."""
-    from sklearn.datasets import make_classification
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    from ..estimators import LossClassifier
-
     share = 1.0 / (1.0 + float(ratio))
     X, y = make_classification(n, 4, n_informative=3, n_redundant=0, weights=[1 - share],
                                class_sep=0.8, random_state=0)
@@ -94,9 +97,6 @@ def classification_curves(ratio, gamma, n=1500):
 def optimizer_path(surface, optimizer, lr, momentum, steps=60):
     """The path of ``optimizer`` on a surface: 'course' (the (w, b) MSE of the course's data)
     or a demonstration surface's name."""
-    from .. import optim
-    from ..landscapes import get_surface
-
     if optimizer == "momentum":
         opt = optim.Momentum(lr, momentum=momentum)
     elif optimizer == "adam":
