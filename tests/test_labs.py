@@ -141,6 +141,26 @@ def test_asymmetric_under_prediction_falls_with_alpha(results):
         assert abs(r["under_prediction_rate"] - (1 - r["tau"])) < 0.03
 
 
+def test_asymmetric_quantile_fits_are_exact(results):
+    # oracle: scikit-learn's QuantileRegressor (HiGHS, no penalty) on the lab's data and split;
+    # the business cost of its held-out predictions equals the lab's to 1e-6 (relative): both
+    # are the exact minimiser (unique here: 3000 points in general position)
+    from sklearn.linear_model import QuantileRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    from losslab.labs import asymmetric
+
+    X, y = asymmetric.demand_data(0)
+    n = asymmetric.N
+    scaler = StandardScaler().fit(X[:n])
+    Xtr, Xte = scaler.transform(X[:n]), scaler.transform(X[n:])
+    for r in (r for r in results["asymmetric"].tables["held_out"] if r["loss"] == "quantile"):
+        ref = QuantileRegressor(quantile=r["tau"], alpha=0.0, solver="highs").fit(Xtr, y[:n])
+        cost = asymmetric.business_cost(y[n:], ref.predict(Xte))
+        assert r["business_cost"] == pytest.approx(cost, rel=1e-6)
+        assert r["solver"] == "lp"
+
+
 def test_optimizers_lab_divergence_threshold_and_saddle(results):
     rows = results["optimizers"].tables["runs"]
     near = {r["lr"]: r for r in rows if r["problem"] == "quadratic, lr near 2/L"}
