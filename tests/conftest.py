@@ -65,3 +65,54 @@ def rng():
 def make(case):
     name, params = case
     return ll.get(name, **params)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The path of Debian's chromium, with Playwright and Dash importable. Missing, the browser
+    tests are skipped, except in CI (``CI=true``), where that is an error."""
+    import os
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip)")
+    try:
+        import dash  # noqa: F401
+    except ImportError:
+        missing.append("dash (pip)")
+    if path is None:
+        missing.append("chromium (apt-get install chromium)")
+    if missing:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError("browser tests need " + ", ".join(missing))
+        pytest.skip("browser tests need " + ", ".join(missing))
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One headless chromium for the session's browser tests (closed at the end)."""
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+    try:
+        yield b
+    finally:
+        b.close()
+        pw.stop()
+
+
+def non_white_share(page) -> float:
+    """The share of non-white pixels in a full-page screenshot (a page with only its title
+    has under 0.1 %)."""
+    import io
+
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L"))
+    return float(np.mean(img < 200))

@@ -109,3 +109,30 @@ def test_lab_formats_and_summary(tmp_path):
     data = runner.invoke(app, ["lab", "optimizers", "--out", str(tmp_path), "--format", "json"])
     parsed = json.loads(data.output)
     assert parsed["lab"] == "optimizers" and sum(len(v) for v in parsed["tables"].values()) > 12
+
+
+def test_advise_formats():
+    # csv: one record per candidate and family, plain numbers (parsed back to the JSON's);
+    # json: everything; records (a pipe): the findings as whole lines, the table tab-separated
+    import csv
+    import io
+
+    args = ["advise", "--demo", "fraud", "--cv", "3", "--repeats", "1", "--models", "linear"]
+    runner = CliRunner()
+    out = runner.invoke(app, args + ["--format", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    data = json.loads(runner.invoke(app, args + ["--format", "json"]).output)
+    assert [r["candidate"] for r in rows] == [r["candidate"] for r in data["table"]]
+    assert [float(r["mean"]) for r in rows] == [r["metric_mean"] for r in data["table"]]
+    assert all(r["metric"] == "average_precision" for r in rows)
+    piped = runner.invoke(app, args)  # not a terminal: records
+    assert piped.exit_code == 0
+    lines = piped.output.splitlines()
+    header = next(line for line in lines if line.startswith("family\t"))
+    table = [line for line in lines if line.count("\t") == header.count("\t")]
+    assert len(table) == 1 + len(rows)
+    assert any(line.startswith("recommendation: ") for line in lines)
+    assert "[bold]" not in piped.output
+    bad = runner.invoke(app, args + ["--format", "xml"])
+    assert bad.exit_code == 2 and "--format must be table, records, csv or json" in bad.output

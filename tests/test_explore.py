@@ -8,9 +8,7 @@ In CI (``CI=true``) a missing browser or Playwright is an error, not a skip.
 
 from __future__ import annotations
 
-import io
-import os
-import shutil
+import json
 import socket
 import subprocess
 import sys
@@ -21,33 +19,13 @@ import numpy as np
 import pytest
 
 import losslab as ll
+from conftest import non_white_share
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def _require():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    missing = []
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip)")
-    try:
-        import dash  # noqa: F401
-    except ImportError:
-        missing.append("dash (pip)")
-    if chromium is None:
-        missing.append("chromium (apt-get install chromium)")
-    if missing:
-        if os.environ.get("CI") == "true":
-            raise RuntimeError("browser tests need " + ", ".join(missing))
-        pytest.skip("browser tests need " + ", ".join(missing))
-    return chromium
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    _require()
+def server(tmp_path_factory, chromium):
     log_path = tmp_path_factory.mktemp("explore") / "server.log"
     log = open(log_path, "wb")
     with socket.socket() as s:
@@ -81,12 +59,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    chromium = _require()
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+def page(server, browser):
     pg = browser.new_page(viewport={"width": 1200, "height": 1600})
     pg.set_default_timeout(60_000)
     try:
@@ -94,8 +67,7 @@ def page(server):
         pg.wait_for_selector("#loss-values")
         yield pg
     finally:
-        browser.close()
-        pw.stop()
+        pg.close()
 
 
 def _nudge(page, slider_id, key="ArrowRight"):
@@ -111,13 +83,6 @@ def _wait_attr(page, selector, attr, old):
     return float(page.get_attribute(selector, attr))
 
 
-def _has_content(page):
-    from PIL import Image
-
-    img = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L"))
-    return float(np.mean(img < 200))  # share of non-white pixels
-
-
 def test_loss_explorer_shows_losslabs_value(page):
     page.get_by_text("Loss explorer", exact=True).click()
     old = page.get_attribute("#loss-values", "data-value")
@@ -127,7 +92,7 @@ def test_loss_explorer_shows_losslabs_value(page):
     # oracle: the closed form of Huber, delta (|e| - delta / 2) beyond delta
     assert shown == pytest.approx(1.0 * (2.25 - 0.5), rel=1e-15)
     assert float(ll.get("huber")([0.0], [2.25])) == shown
-    assert _has_content(page) > 0.005  # a blank page with its title: under 0.1 %
+    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
 
 
 def test_regression_playground_fits_at_the_optimum(page):
@@ -143,7 +108,60 @@ def test_regression_playground_fits_at_the_optimum(page):
     y[-5:] += 30.0
     slope = np.polyfit(x, y, 1)[0]
     assert shown == pytest.approx(slope, rel=1e-9)
-    assert _has_content(page) > 0.005  # a blank page with its title: under 0.1 %
+    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
+
+
+def _pixel(page, graph_id, x, y):
+    """Page coordinates of the data point (x, y) on a Plotly graph."""
+    return page.evaluate("""([id, x, y]) => {
+        const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const r = gd.getBoundingClientRect();
+        return [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)];
+    }""", [graph_id, x, y])
+
+
+def _points(page):
+    return np.asarray(json.loads(page.get_attribute("#reg-values", "data-points")))
+
+
+def test_regression_playground_points_can_be_dragged_and_added(page):
+    page.get_by_text("Regression playground", exact=True).click()
+    page.wait_for_selector("#reg-values")
+    before = _points(page)
+    # drag the first point (x = 0) down by 120 pixels
+    px, py = _pixel(page, "reg-graph", *before[0])
+    old = page.get_attribute("#reg-values", "data-mse-slope")
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px, py + 60, steps=5)
+    page.mouse.move(px, py + 120, steps=5)
+    page.mouse.up()
+    shown = _wait_attr(page, "#reg-values", "data-mse-slope", old)
+    after = _points(page)
+    assert len(after) == len(before)
+    np.testing.assert_array_equal(after[1:], before[1:])  # only the dragged point moved
+    assert after[0, 1] < before[0, 1] - 3 and abs(after[0, 0] - before[0, 0]) < 0.2
+    # oracle: NumPy least squares on the points the page shows
+    assert shown == pytest.approx(np.polyfit(after[:, 0], after[:, 1], 1)[0], rel=1e-9)
+    # a click on an empty place adds a point there (to the grid's resolution)
+    cx, cy = _pixel(page, "reg-graph", 5.0, 45.0)
+    old = page.get_attribute("#reg-values", "data-mse-slope")
+    page.mouse.click(cx, cy)
+    shown = _wait_attr(page, "#reg-values", "data-mse-slope", old)
+    added = _points(page)
+    assert len(added) == len(after) + 1
+    assert abs(added[-1, 0] - 5.0) < 0.2 and abs(added[-1, 1] - 45.0) < 1.0
+    assert shown == pytest.approx(np.polyfit(added[:, 0], added[:, 1], 1)[0], rel=1e-9)
+
+
+def test_loss_explorer_draws_the_focal_family(page):
+    page.get_by_text("Loss explorer", exact=True).click()
+    page.wait_for_selector("#focal-values")
+    shown = float(page.get_attribute("#focal-values", "data-easy"))
+    # oracle: the closed form -(1 - p_t)^gamma log p_t at p_t = 0.9, gamma 2 (huber selected)
+    assert shown == pytest.approx(-(0.1 ** 2) * np.log(0.9), rel=1e-12)
+    assert page.locator("#focal-graph .scatterlayer .trace").count() == 5
 
 
 def test_classification_playground_reports_average_precision(page):
@@ -163,7 +181,7 @@ def test_classification_playground_reports_average_precision(page):
     ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(X[:750], y[:750])
     ap = average_precision_score(y[750:], ref.decision_function(X[750:]))
     assert shown == pytest.approx(ap, abs=1e-6)
-    assert _has_content(page) > 0.005  # a blank page with its title: under 0.1 %
+    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
 
 
 def test_landscape_page_draws_the_optimisers_path(page):
@@ -181,7 +199,7 @@ def test_landscape_page_draws_the_optimisers_path(page):
     path = optim.minimize(s.value_and_grad, (x0 + 0.15 * (x1 - x0), y1 - 0.2 * (y1 - y0)),
                           optim.Momentum(0.04, momentum=0.9), steps=60)
     assert shown == pytest.approx(float(path.values[-1]), rel=1e-12)
-    assert _has_content(page) > 0.005  # a blank page with its title: under 0.1 %
+    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
 
 
 def test_the_app_imports_what_its_callbacks_need_before_serving():

@@ -130,7 +130,13 @@ def test_skip_connection_case_runs_small():
     for row in rows.values():
         assert row["hessian_min_eigenvalue"] <= row["hessian_max_eigenvalue"]
         assert 0 <= row["slice_nonconvex_fraction"] <= 1
-    assert len(r.figure().axes) == 2
+    fig = r.figure()
+    assert len(fig.axes) == 3  # two surfaces and their one colour bar
+    # the compared panels share their z range and colour scale (covering both surfaces)
+    (z0, z1), (w0, w1) = fig.axes[0].get_zlim(), fig.axes[1].get_zlim()
+    assert (z0, z1) == (w0, w1)
+    values = [ls.values for ls in r.curves["landscapes"].values()]
+    assert z0 == min(v.min() for v in values) and z1 == max(v.max() for v in values)
 
 
 def test_torch_bad_input():

@@ -356,10 +356,14 @@ def advise(
                                 "for every candidate)"),
     demo: Optional[str] = typer.Option(None, help="a built-in table instead of DATA: delivery, "
                                        "fraud or demand"),
-    json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    json_out: bool = typer.Option(False, "--json", help="print the result as JSON (the same as "
+                                  "--format json)"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained "
                                             "HTML page (table and figures) to this file"),
     seed: int = typer.Option(0, min=0, help="seed of the folds and the training"),
+    fmt: str = typer.Option("auto", "--format", help="table (a terminal), records (a pipe: the "
+                            "findings as lines, the table tab-separated), csv (the table, plain "
+                            "numbers) or json (everything); auto picks"),
 ) -> None:
     """Which loss for this data? Inspect the target, state the course's decision guide, and
     measure the candidate losses, in each model family, by repeated cross-validation with
@@ -367,6 +371,10 @@ def advise(
     from .advisor import TableError, demo_table, read_csv
     from .advisor import advise as run_advise
 
+    _check_format(fmt)
+    if json_out:
+        fmt = "json"
+    fmt = ("table" if _is_terminal() else "records") if fmt == "auto" else fmt
     try:
         if demo is not None:
             if data is not None:
@@ -382,39 +390,63 @@ def advise(
             source = str(data)
         result = run_advise(X, y, task=task, cost_under=cost_under, cost_over=cost_over,
                             metric=metric, cv=cv, repeats=repeats, models=models, seed=seed,
-                            progress=not json_out)
+                            progress=fmt == "table")
     except (TableError, ValueError, TypeError) as exc:
         _fail(str(exc))
     if html_out is not None:
         result.write_html(html_out, title=f"losslab advise: {source}")
-    if json_out:
+    if fmt == "json":
         out = result.to_dict()
         out["source"], out["features"] = source, features
         typer.echo(json.dumps(out, indent=2))
         return
+    if fmt == "csv":
+        records = result.records()
+        _emit([[_csv_cell(r[k]) for k in records[0]] for r in records], list(records[0]), "csv", "")
+        return
+    # table (a terminal) or records (a pipe: every line whole, the table tab-separated)
+    say = console.print if fmt == "table" else (lambda text: typer.echo(_plain(text)))
     info = result.inspection
-    console.print(f"[bold]{source}[/bold]: {info['rows']} rows, {info['features']} features "
-                  f"({', '.join(features)}); task {info['task']} (detected: "
-                  f"{info['detected_task']}, {info['detected_because']})")
+    say(f"[bold]{source}[/bold]: {info['rows']} rows, {info['features']} features "
+        f"({', '.join(features)}); task {info['task']} (detected: "
+        f"{info['detected_task']}, {info['detected_because']})")
     skip = ("task", "rows", "features", "detected_task", "detected_because")
-    console.print("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in info
-                                             if k not in skip and info[k] is not None))
-    console.print("decision guide: " + ", ".join(result.guide["losses"]) + " - "
-                  + " ".join(result.guide["reasons"]))
-    table = Table(title=f"tournament ({result.cv}-fold cross-validation x {result.repeats})")
-    for c in result.columns(compact=True):
-        table.add_column(c, overflow="fold")
-    for row in result.cells(compact=True):
-        table.add_row(*row)
-    console.print(table)
-    console.print("what each loss estimates: " + "; ".join(
+    say("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in info
+                                   if k not in skip and info[k] is not None))
+    say("decision guide: " + ", ".join(result.guide["losses"]) + " - "
+        + " ".join(result.guide["reasons"]))
+    if fmt == "table":
+        table = Table(title=f"tournament ({result.cv}-fold cross-validation x {result.repeats})")
+        for c in result.columns(compact=True):
+            table.add_column(c, overflow="fold")
+        for row in result.cells(compact=True):
+            table.add_row(*row)
+        console.print(table)
+    else:
+        _emit(result.cells(), result.columns(), "records", "")
+    say("what each loss estimates: " + "; ".join(
         f"{k}: {v}" for k, v in result.estimates().items()))
     for note in result.notes:
-        console.print(f"- {note}")
-    console.print(f"[bold]recommendation: {result.recommendation} ({result.recommendation_family})"
-                  f"[/bold]. {result.agreement} ({result.seconds:.1f} s)")
+        say(f"- {note}")
+    say(f"[bold]recommendation: {result.recommendation} ({result.recommendation_family})"
+        f"[/bold]. {result.agreement} ({result.seconds:.1f} s)")
     if html_out is not None:
-        console.print(f"wrote {html_out}")
+        say(f"wrote {html_out}")
+
+
+def _plain(text: str) -> str:
+    """Rich markup removed (the [bold] tags a terminal renders)."""
+    return text.replace("[bold]", "").replace("[/bold]", "")
+
+
+def _csv_cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, dict):
+        return json.dumps(v)
+    return v
 
 
 @app.command()
@@ -440,8 +472,11 @@ def explore(
 def report(
     out: Path = typer.Option(Path("losslab-report"), "--out", help="folder for report.html, "
                              "report.json and figures/"),
-    quick: bool = typer.Option(False, "--quick", help="smaller runs: under a minute"),
+    quick: bool = typer.Option(False, "--quick", help="smaller runs: under 30 s on two cores"),
     seed: int = typer.Option(0, min=0, help="seed of every experiment"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="local processes that "
+                                          "run the parts (default: the cores, at most 4; 1: "
+                                          "in this process); the numbers do not depend on it"),
 ) -> None:
     """Run the whole lab (verification, loss cards, every lab, landscapes, the advisor) and write
     one self-contained HTML report, a JSON of every number, and the PNG figures."""
@@ -450,7 +485,7 @@ def report(
     had = (out / "report.html").exists()
     log = None if sys.stderr.isatty() else (lambda line: print(line, flush=True))
     try:
-        res = build_report(out, quick=quick, seed=seed, progress=True, log=log)
+        res = build_report(out, quick=quick, seed=seed, progress=True, log=log, workers=workers)
     except KeyboardInterrupt:
         import os
         import signal

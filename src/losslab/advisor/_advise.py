@@ -66,6 +66,30 @@ class Advice:
         return json_types({k: getattr(self, k) for k in keys})
 
     # ---- presentation ---------------------------------------------------------------------------
+    def records(self) -> list:
+        """The table as flat records of plain numbers (``--format csv``): one per candidate and
+        family, the ranking metric's mean and standard deviation, the paired difference to the
+        family's best with its 95% interval, the verdict, the tuned threshold, every measured
+        metric, what the loss estimates and the check of it."""
+        metrics = list(dict.fromkeys(m for r in self.table for m in r["metrics"]))
+        out = []
+        for r in self.table:
+            rec = {"family": r["family"], "candidate": r["candidate"], "metric": self.metric,
+                   "mean": r["metric_mean"], "std": r["metric_std"], "diff_to_best": r["diff_mean"],
+                   "diff_low": r["diff_low"], "diff_high": r["diff_high"], "verdict": r["verdict"],
+                   "threshold": r["threshold"]}
+            rec.update({m: r["metrics"].get(m) for m in metrics})
+            rec.update({"estimates": r["estimates"], "check": r["check"]["name"],
+                        "check_value": r["check"]["value"], "check_ideal": r["check"]["ideal"],
+                        "fit_seconds": r["fit_seconds"]})
+            out.append(rec)
+        return out
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a lower ``metric`` ranks a candidate higher (errors, log loss, costs)."""
+        return self.metric in T.LOWER_IS_BETTER
+
     def columns(self, compact: bool = False) -> list:
         """Column names of ``cells``; ``compact`` (a terminal) leaves out what the losses
         estimate (``estimates`` prints it once per loss) and the fit times."""

@@ -7,10 +7,11 @@ Pages (tabs):
 
 * loss explorer: any plotted loss, its main hyperparameter as a slider, value, exact gradient
   and hessian along the error (regression) or the score (classification), other losses
-  overlaid, and the value at a chosen point;
-* regression playground: points with outliers (count and size as sliders; click the plot to
-  add a point), the lines of MSE, MAE, Huber and the tau-quantile at their exact optima
-  (``LossRegressor``'s solvers);
+  overlaid, the value at a chosen point, and the focal family (focal against p_t for several
+  gammas);
+* regression playground: points with outliers (count and size as sliders); each point is an
+  editable shape to drag, a click on the plot adds one; the lines of MSE, MAE, Huber and the
+  tau-quantile at their exact optima (``LossRegressor``'s solvers), refitted on each drop;
 * classification playground: imbalance ratio and focal gamma as sliders, precision-recall
   curves of BCE, class-weighted BCE and focal, with their average precision;
 * landscape: the course's (w, b) MSE surface or a demonstration surface, an optimiser, its

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.metrics import average_precision_score, precision_recall_curve
@@ -50,28 +52,60 @@ def curves(name, value, x):
     return np.asarray(v), np.asarray(g), np.asarray(h)
 
 
+FOCAL_FAMILY = (0.0, 0.5, 1.0, 2.0, 5.0)
+
+
+def focal_family(gamma, p):
+    """{gamma: focal loss of a positive example predicted p_t = p} for the family's gammas and
+    ``gamma`` (alpha None, from probabilities)."""
+    ones = np.ones_like(p)
+    return {g: np.asarray(get_loss("focal", gamma=g, alpha=None)(ones, p, reduction="none"))
+            for g in sorted(set(FOCAL_FAMILY) | {float(gamma)})}
+
+
 def point_value(name, value, x0):
     v, g, h = curves(name, value, np.array([float(x0)]))
     return float(v[0]), float(g[0]), float(h[0])
 
 
-def regression_fits(n_outliers, size, quantile, extra=()):
-    """The playground's data and the fitted (slope, intercept) of each loss, at its optimum."""
-
+def playground_points(n_outliers, size):
+    """The regression playground's points: 40 on y = 1.5 x + 2 with unit noise (seed 0), the
+    last ``n_outliers`` of them lifted by ``size``."""
     rng = np.random.default_rng(0)
     x = np.linspace(0, 10, 40)
     y = 1.5 * x + 2 + rng.normal(0, 1.0, x.size)
-    y[-int(n_outliers):] += size if n_outliers else 0.0
-    if extra:
-        pts = np.asarray(extra, dtype=float).reshape(-1, 2)
-        x, y = np.r_[x, pts[:, 0]], np.r_[y, pts[:, 1]]
+    if n_outliers:
+        y[-int(n_outliers):] += size
+    return np.column_stack([x, y])
+
+
+def regression_fits(points, quantile):
+    """The fitted (slope, intercept) of MSE, MAE, Huber and the quantile loss on ``points``
+    (n, 2), each at its exact optimum (``LossRegressor``'s solvers)."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    x, y = points[:, 0], points[:, 1]
     fits = {}
     for label, loss, params in (("MSE", "mse", None), ("MAE", "mae", None),
                                 ("Huber", "huber", None),
                                 (f"quantile {quantile:.2f}", "quantile", {"quantile": quantile})):
         est = LossRegressor(loss, loss_params=params).fit(x[:, None], y)
         fits[label] = (float(est.coef_[0]), float(est.intercept_))
-    return x, y, fits
+    return fits
+
+
+def edited_points(points, relayout):
+    """``points`` after the drags that ``relayout`` (Plotly's relayoutData) reports: a point
+    drawn as shape i moved to the centre of its new box."""
+    points = [list(p) for p in points]
+    moved = {}
+    for key, value in (relayout or {}).items():
+        if key.startswith("shapes[") and "]." in key:
+            i, coord = key[len("shapes["):].split("].")
+            moved.setdefault(int(i), {})[coord] = float(value)
+    for i, box in moved.items():
+        if 0 <= i < len(points) and {"x0", "x1", "y0", "y1"} <= box.keys():
+            points[i] = [(box["x0"] + box["x1"]) / 2, (box["y0"] + box["y1"]) / 2]
+    return points
 
 
 def classification_curves(ratio, gamma, n=1500):
@@ -153,14 +187,18 @@ def make_app():
                 dcc.Checklist(list(LOSSES), ["mse", "mae"], id="loss-overlay", inline=True),
                 html.Div(id="loss-readout", **{"data-testid": "loss-readout"}),
                 dcc.Graph(id="loss-graph"),
+                html.H4("focal loss against p_t: the family"),
+                html.Div(id="focal-readout"),
+                dcc.Graph(id="focal-graph"),
             ]),
             dcc.Tab(label="Regression playground", children=[
                 html.Label("outliers"), slider("reg-outliers", 0, 10, 1, 4),
                 html.Label("outlier size"), slider("reg-size", 0.0, 60.0, 5.0, 30.0),
                 html.Label("quantile"), slider("reg-quantile", 0.05, 0.95, 0.05, 0.5),
                 dcc.Store(id="reg-points", data=[]),
+                html.P("Drag a point to move it; click the plot to add one."),
                 html.Div(id="reg-readout"),
-                dcc.Graph(id="reg-graph"),
+                dcc.Graph(id="reg-graph", config={"edits": {"shapePosition": True}}),
             ]),
             dcc.Tab(label="Classification playground", children=[
                 html.Label("negatives per positive"), slider("cls-ratio", 1, 50, 1, 10),
@@ -212,29 +250,73 @@ def make_app():
                 f"hessian {h0:.6g}")
         return fig, html.Span(text, id="loss-values", **{"data-value": repr(v0)})
 
-    @app.callback(Output("reg-points", "data"), Input("reg-graph", "clickData"),
-                  State("reg-points", "data"), prevent_initial_call=True)
-    def _add_point(click, points):
-        if click and click.get("points"):
-            pt = click["points"][0]
-            points = (points or []) + [[float(pt["x"]), float(pt["y"])]]
-        return points
-
-    @app.callback(Output("reg-graph", "figure"), Output("reg-readout", "children"),
-                  Input("reg-outliers", "value"), Input("reg-size", "value"),
-                  Input("reg-quantile", "value"), Input("reg-points", "data"))
-    def _regression(n_out, size, q, points):
+    @app.callback(Output("focal-graph", "figure"), Output("focal-readout", "children"),
+                  Input("loss-name", "value"), Input("loss-param", "value"))
+    def _focal_family(name, value):
         import plotly.graph_objects as go
 
-        x, y, fits = regression_fits(n_out, size, q, tuple(map(tuple, points or [])))
-        fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name="points"))
-        xs = np.array([x.min(), x.max()])
+        # the chosen gamma when focal is the loss, else the common default 2
+        gamma = min(max(float(value), 0.0), 5.0) if name == "focal" else 2.0
+        p = np.linspace(0.01, 1.0, 199)
+        fig = go.Figure()
+        for g, v in focal_family(gamma, p).items():
+            chosen = g == gamma
+            fig.add_trace(go.Scatter(x=p, y=v, mode="lines", name=f"gamma {g:g}"
+                                     + (" (chosen)" if chosen else ""),
+                                     line={"width": 4 if chosen else 1.5,
+                                           "dash": "solid" if chosen else "dot"}))
+        fig.update_layout(height=360, margin={"t": 20}, yaxis={"range": [0, 4.7]},
+                          xaxis_title="p_t, the predicted probability of the true class",
+                          yaxis_title="focal loss")
+        at = focal_family(gamma, np.array([0.9]))[gamma][0]
+        text = (f"gamma {gamma:g}: an easy example (p_t = 0.9) costs {at:.4g}, "
+                f"{at / -np.log(0.9):.3g} of its cross-entropy")
+        return fig, html.Span(text, id="focal-values", **{"data-easy": repr(float(at))})
+
+    @app.callback(Output("reg-points", "data"), Input("reg-outliers", "value"),
+                  Input("reg-size", "value"), Input("reg-graph", "clickData"),
+                  Input("reg-graph", "relayoutData"), State("reg-points", "data"))
+    def _points(n_out, size, click, relayout, points):
+        # the sliders make new data; a click on the plot adds a point; a drag moves one
+        trigger = dash.ctx.triggered_id
+        if trigger == "reg-graph" and points:
+            prop = dash.ctx.triggered[0]["prop_id"]
+            if prop.endswith("clickData") and click and click.get("points"):
+                pt = click["points"][0]
+                return points + [[float(pt["x"]), float(pt["y"])]]
+            if prop.endswith("relayoutData"):
+                return edited_points(points, relayout)
+            return dash.no_update
+        return playground_points(n_out, size).tolist()
+
+    @app.callback(Output("reg-graph", "figure"), Output("reg-readout", "children"),
+                  Input("reg-points", "data"), Input("reg-quantile", "value"))
+    def _regression(points, q):
+        import plotly.graph_objects as go
+
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        fits = regression_fits(pts, q)
+        xr = (-0.5, 10.5)
+        yr = (min(-5.0, float(pts[:, 1].min()) - 3), max(60.0, float(pts[:, 1].max()) + 3))
+        # an invisible grid over the plot: a click anywhere on it adds a point there
+        gx, gy = np.linspace(*xr, 111), np.linspace(*yr, 131)
+        fig = go.Figure(go.Heatmap(x=gx, y=gy, z=np.zeros((gy.size, gx.size)), opacity=0,
+                                   showscale=False, hoverinfo="none", name="click to add"))
+        xs = np.array(xr)
         for label, (a, b) in fits.items():
             fig.add_trace(go.Scatter(x=xs, y=a * xs + b, mode="lines", name=label))
-        fig.update_layout(height=420, margin={"t": 20})
+        # each point a small circle that can be dragged (editable shapes)
+        rx, ry = 0.012 * (xr[1] - xr[0]), 0.012 * (yr[1] - yr[0])
+        fig.update_layout(
+            height=460, margin={"t": 20}, xaxis={"range": xr, "fixedrange": True},
+            yaxis={"range": yr, "fixedrange": True}, dragmode=False,
+            shapes=[{"type": "circle", "x0": px - rx, "x1": px + rx, "y0": py - ry,
+                     "y1": py + ry, "fillcolor": "#444", "line": {"color": "#444"}}
+                    for px, py in pts])
         text = "; ".join(f"{k} slope {a:.4f}, intercept {b:.4f}" for k, (a, b) in fits.items())
-        mse_slope = fits["MSE"][0]
-        return fig, html.Span(text, id="reg-values", **{"data-mse-slope": repr(mse_slope)})
+        return fig, html.Span(text, id="reg-values",
+                              **{"data-mse-slope": repr(fits["MSE"][0]),
+                                 "data-points": json.dumps(pts.tolist())})
 
     @app.callback(Output("cls-graph", "figure"), Output("cls-readout", "children"),
                   Input("cls-ratio", "value"), Input("cls-gamma", "value"))

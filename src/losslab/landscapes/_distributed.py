@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._io import one_blas_thread
+
 _CACHE: dict = {}
 _POOL_TASK: list = []
 
@@ -46,39 +48,10 @@ class GridTask:
         return np.column_stack([self.alpha[idx // n_b], self.beta[idx % n_b]])
 
 
-_LIMITED = []
-
-
-def _one_blas_thread():
-    """Set a worker process up once: one BLAS thread (as the serial reference should, for
-    bit-identical results: a threaded BLAS may sum in another order; one core per worker), and
-    glibc's malloc left to keep freed memory. Dask starts its workers with
-    ``MALLOC_TRIM_THRESHOLD_=65536``, which returns every freed NumPy temporary to the system so
-    that the next one page-faults again: the projected path ran 2.6x slower per chunk in a Dask
-    worker than in a plain process. The thresholds are raised to 256 MiB (trim) and 32 MiB (mmap)
-    in the worker, on Linux."""
-    if _LIMITED:
-        return
-    from threadpoolctl import threadpool_limits
-
-    _LIMITED.append(threadpool_limits(1))
-    import sys
-
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(-1, 256 * 2 ** 20)  # M_TRIM_THRESHOLD
-            libc.mallopt(-3, 32 * 2 ** 20)  # M_MMAP_THRESHOLD
-        except (OSError, AttributeError):  # not glibc: nothing to tune
-            pass
-
-
 def evaluator(task):
     if task.key is None:  # the caller's own evaluator, in-process
         return task.spec.build()
-    _one_blas_thread()  # in a worker
+    one_blas_thread()  # in a worker
     ev = _CACHE.get(task.key)
     if ev is None:
         _CACHE.clear()  # one grid at a time per worker: the data is not kept twice
@@ -97,7 +70,7 @@ def evaluate_chunk(task, c, lo, hi, writer=None):
 
 
 def _pool_init(task):
-    _one_blas_thread()
+    one_blas_thread()
     _POOL_TASK[:] = [task]
 
 

@@ -38,6 +38,28 @@ def _shown(values, log):
     return np.log10(values - low + shift), "log10 (J - min J)"
 
 
+class _Thinned:
+    """A landscape's grid at every k-th point (for drawing only)."""
+
+    def __init__(self, ls, ia, ib):
+        self.alpha, self.values, self.plane, self.dims = ls.alpha[ia], ls.values[ia], ls.plane, ls.dims
+        self.beta = None if ls.beta is None else ls.beta[ib]
+        if ib is not None:
+            self.values = self.values[:, ib]
+
+
+def _every(n, m):
+    if n <= m:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, m)).astype(int))
+
+
+def _thinned(ls, m):
+    if m < 2:
+        raise ValueError(f"max_points must be at least 2, got {m}")
+    return _Thinned(ls, _every(ls.alpha.size, m), None if ls.beta is None else _every(ls.beta.size, m))
+
+
 def _interp(ls, coords):
     from scipy.interpolate import RegularGridInterpolator
 
@@ -114,21 +136,25 @@ def to_html(ls, path, *, paths=None, title=None, log: bool = False):
     return path
 
 
-def plotly_figure(ls, *, paths=None, title=None, log: bool = False):
-    """The interactive view as a ``plotly.graph_objects.Figure``."""
+def plotly_figure(ls, *, paths=None, title=None, log: bool = False, max_points=None):
+    """The interactive view as a ``plotly.graph_objects.Figure``. ``max_points``: draw at most
+    that many grid points along each axis (every k-th, the ends kept), for a lighter page; the
+    values drawn are the grid's own, and the paths are drawn in full."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     paths = paths or {}
-    z, zlabel = _shown(ls.values, log)
+    grid = ls if max_points is None else _thinned(ls, int(max_points))
+    z, zlabel = _shown(grid.values, log)
     title = title or f"{ls.loss} ({ls.plane.kind} plane)"
     xl = ls.plane.labels[0]
     if ls.dims == 1:
-        fig = go.Figure(go.Scatter(x=ls.alpha, y=z, mode="lines", name=zlabel,
+        fig = go.Figure(go.Scatter(x=grid.alpha, y=z, mode="lines", name=zlabel,
                                    hovertemplate=f"{xl}=%{{x:.4g}}<br>{zlabel}=%{{y:.6g}}"))
         for label, p in paths.items():
             c, _ = path_coordinates(ls, p)
-            fig.add_trace(go.Scatter(x=c[:, 0], y=np.interp(c[:, 0], ls.alpha, z),
+            heights = np.interp(c[:, 0], ls.alpha, _shown(ls.values, log)[0])
+            fig.add_trace(go.Scatter(x=c[:, 0], y=heights,
                                      mode="lines+markers", name=label))
         fig.update_layout(title=title, xaxis_title=xl, yaxis_title=zlabel)
     else:
@@ -137,20 +163,39 @@ def plotly_figure(ls, *, paths=None, title=None, log: bool = False):
         fig = make_subplots(rows=1, cols=2, specs=[[{"type": "surface"}, {"type": "xy"}]],
                             subplot_titles=("surface", "contour"))
         # Plotly's z[row, col] has rows along y: the transpose of the "ij" values.
-        fig.add_trace(go.Surface(x=ls.alpha, y=ls.beta, z=z.T, colorscale="Viridis",
+        fig.add_trace(go.Surface(x=grid.alpha, y=grid.beta, z=z.T, colorscale="Viridis",
                                  hovertemplate=hover, showscale=False), row=1, col=1)
-        fig.add_trace(go.Contour(x=ls.alpha, y=ls.beta, z=z.T, colorscale="Viridis",
-                                 hovertemplate=hover, ncontours=30), row=1, col=2)
-        for label, p in paths.items():
+        fig.add_trace(go.Contour(x=grid.alpha, y=grid.beta, z=z.T, colorscale="Viridis",
+                                 hovertemplate=hover, ncontours=30,
+                                 colorbar={"title": {"text": zlabel, "side": "right"},
+                                           "x": 1.0, "xanchor": "left", "len": 0.8}),
+                      row=1, col=2)
+        colours = ("#d62728", "#ff7f0e", "#e377c2", "#17becf", "#bcbd22", "#8c564b",
+                   "#1f77b4", "#2ca02c", "#9467bd", "#7f7f7f")
+        for i, (label, p) in enumerate(paths.items()):
             c, _ = path_coordinates(ls, p)
             zz = _interp(ls, c)
             zz = _shown(zz, log)[0] if log else zz
+            colour = colours[i % len(colours)]
+            # one legend entry per path: both views share it (clicking hides the path in both)
             fig.add_trace(go.Scatter3d(x=c[:, 0], y=c[:, 1], z=zz, mode="lines+markers",
-                                       marker={"size": 2}, name=label), row=1, col=1)
+                                       marker={"size": 2, "color": colour},
+                                       line={"color": colour}, name=label, legendgroup=label),
+                          row=1, col=1)
             fig.add_trace(go.Scatter(x=c[:, 0], y=c[:, 1], mode="lines+markers",
-                                     marker={"size": 3}, name=label), row=1, col=2)
-        fig.update_layout(title=title, scene={"xaxis_title": xl, "yaxis_title": yl,
-                                              "zaxis_title": zlabel})
-        fig.update_xaxes(title_text=xl, row=1, col=2)
+                                     marker={"size": 3, "color": colour}, line={"color": colour},
+                                     name=label, legendgroup=label, showlegend=False),
+                          row=1, col=2)
+        # the legend under the plots, clear of the colour bar on the right; the camera a
+        # little further out than Plotly's default, so that the tick labels stay in view
+        fig.update_layout(
+            title=title, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+            legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.08,
+                    "yanchor": "top"},
+            scene={"xaxis_title": xl, "yaxis_title": yl, "zaxis_title": zlabel,
+                   "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.7},
+                   "camera": {"eye": {"x": 1.55, "y": -1.55, "z": 1.05}},
+                   "domain": {"x": [0.0, 0.46]}})
+        fig.update_xaxes(title_text=xl, row=1, col=2, domain=[0.54, 0.94])
         fig.update_yaxes(title_text=yl, row=1, col=2)
     return fig

@@ -282,14 +282,22 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(13, 5.5), layout="constrained")
-        for k, (label, ls) in enumerate(result.curves["landscapes"].items()):
+        shown = result.curves["landscapes"]
+        # one z scale and one colour scale for both panels: the two surfaces are compared
+        lo = min(float(np.min(ls.values)) for ls in shown.values())
+        hi = max(float(np.max(ls.values)) for ls in shown.values())
+        axes = []
+        for k, (label, ls) in enumerate(shown.items()):
             ax = fig.add_subplot(1, 2, k + 1, projection="3d")
             A, B = np.meshgrid(ls.alpha, ls.beta, indexing="ij")
-            ax.plot_surface(A, B, ls.values, cmap="viridis", linewidth=0)
+            surf = ax.plot_surface(A, B, ls.values, cmap="viridis", linewidth=0, vmin=lo, vmax=hi)
+            ax.set_zlim(lo, hi)
             ax.set_title(label)
             ax.set_xlabel("alpha")
             ax.set_ylabel("beta")
             ax.set_zlabel("loss")
+            axes.append(ax)
+        fig.colorbar(surf, ax=axes, shrink=0.6, label="loss (the same scale in both panels)")
         return fig
 
     return LabResult("landscape-skip", "Skip connections and the loss landscape (Li et al.)",

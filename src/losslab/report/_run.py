@@ -29,6 +29,7 @@ _CSS = ("body{font-family:sans-serif;max-width:1150px;margin:auto;padding:1em;co
         "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#eee}"
         "img{max-width:100%}figure{margin:0.5em 0}figcaption{font-size:12px;color:#555}"
+        ".note{font-size:12px;color:#444;margin-top:0}"
         ".meta{color:#555;font-size:13px}li{margin:0.2em 0}h2{border-bottom:2px solid #ddd}")
 
 
@@ -52,40 +53,113 @@ def _claims(items):
     return {"kind": "claims", "lines": list(items)}
 
 
-def _table(rows, columns=None, max_rows=60):
+# column keys -> the heading a learner reads (other keys: underscores become spaces)
+_HEADINGS = {
+    "mae": "MAE", "rmse": "RMSE", "r2": "R²", "cost": "business cost", "f1": "F1",
+    "average_precision": "average precision", "log_loss": "log loss", "roc_auc": "ROC AUC",
+    "balanced_accuracy": "balanced accuracy", "tau": "tau (quantile)", "p_t": "p_t",
+    "fd gradient": "gradient vs central differences", "fd hessian": "hessian vs central differences",
+    "value": "value vs PyTorch", "gradient": "gradient vs PyTorch",
+    "r2_leaky": "R² (scaler fitted on all data)", "r2_correct": "R² (scaler fitted on the training split)",
+    "rmse_leaky": "RMSE (leaky)", "rmse_correct": "RMSE (correct)",
+    "gd_lr0.1": "gd at lr 0.1", "gd_lr0.1_steps_to_1e-6": "gd at lr 0.1: steps to 1e-6",
+}
+
+
+def _heading(key) -> str:
+    return _HEADINGS.get(key, str(key).replace("_", " "))
+
+
+def _table(rows, columns=None, max_rows=60, note="", headings=None):
+    """A table block: ``columns`` are the rows' keys, shown under readable headings; ``note``:
+    the sentence under it that says how to read it."""
     columns = columns or (list(rows[0]) if rows else [])
-    return {"kind": "table", "columns": columns,
+    headings = headings or {}
+    return {"kind": "table", "columns": [headings.get(c) or _heading(c) for c in columns],
             "rows": [[_fmt(r.get(c)) for c in columns] for r in rows[:max_rows]],
-            "more": max(0, len(rows) - max_rows)}
+            "more": max(0, len(rows) - max_rows), "note": note}
+
+
+# (lab, table) -> the sentence under it: what a learner would otherwise misread
+_TABLE_NOTES = {
+    ("gradients", "gradients"): "Each loss and its gradient at one error e = y_pred - y_true: "
+    "MSE's gradient grows with the error, MAE's is its sign, Huber's is clipped at delta.",
+    ("gradients", "focal"): "down weighting vs bce: the focal loss divided by cross-entropy at "
+    "the same p_t, (1 - p_t)^gamma; near p_t = 1 (an easy example) it tends to 0.",
+    ("outliers", "fits"): "Each line was trained by gradient descent (Adam); the exact columns "
+    "are an independent solver's minimiser and gap to exact is the distance between the two: "
+    "a small gap says the training converged, so the differences between losses are the "
+    "losses', not the optimiser's.",
+    ("optimizers", "runs"): "Every optimiser at every learning rate of its grid; steps to tol "
+    "is empty when the tolerance was not reached within the step budget, diverged at names "
+    "the step where the value blew up.",
+    ("optimizers", "regression"): "final relative excess: (J - J*) / J*, the training cost above "
+    "the least-squares optimum after the last epoch; epochs count passes over the data, "
+    "updates count parameter steps (stochastic gd makes 200 per epoch).",
+    ("scaling", "scales"): "c multiplies the feature: the hessian's eigenvalues scale with c², "
+    "so one learning rate that suits c = 1 diverges at large c (diverged at) while Adam, whose "
+    "step does not depend on the gradient's scale, reaches the same minimiser.",
+    ("leakage", "splits"): "leaky: the scaler was fitted on all rows before the split; correct: "
+    "on the training split only. The leaky R² is optimistic on drifting data.",
+    ("mse_vs_ce", "logit_gradients"): "The gradient with respect to the logit of a confidently "
+    "wrong prediction: MSE through a sigmoid vanishes as p tends to 0, cross-entropy's does not "
+    "(ratio bce to mse).",
+    ("imbalance", "held_out"): "Metrics on the held-out half at probability 0.5 (the lab's "
+    "fixed threshold): a recall of 0 means the model predicts no positives at 0.5, not that "
+    "it ranks them badly; average precision does not depend on the threshold.",
+    ("asymmetric", "held_out"): "under prediction rate: the share of held-out cases where the "
+    "actual exceeds the prediction (a stock-out, a late delivery); the business cost charges 3 "
+    "per unit under and 1 per unit over, so lower is better.",
+}
 
 
 def _details(summary, blocks):
     return {"kind": "details", "summary": summary, "blocks": blocks}
 
 
+def _gzip64(text: str) -> str:
+    import gzip
+
+    return base64.b64encode(gzip.compress(text.encode(), 9, mtime=0)).decode()
+
+
+def _plotly(fig, caption=""):
+    """An interactive view: the figure's JSON (with its frames, for sliders), gzipped; the page
+    draws it once plotly.js is unpacked."""
+    return {"kind": "plotly", "caption": caption, "gz": _gzip64(fig.to_json())}
+
+
+def _png(fig, dpi, colors=64) -> bytes:
+    """The figure as a PNG of ``colors`` palette colours: a fifth of the bytes of matplotlib's
+    RGBA PNG (the default report's 54 figures: 1.1 MB instead of 5.5 MB), and no visible change
+    on line plots, contours and shaded surfaces."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    out = io.BytesIO()
+    img.quantize(colors, method=Image.Quantize.FASTOCTREE).save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
 @dataclass
 class _Context:
-    """What every section function gets: the settings, the figure writer and the numbers."""
+    """What every part function gets: the settings, and where its numbers and figures go. A
+    part may run in a worker process: it writes no file, the figures travel back as bytes."""
 
-    out: Path
     quick: bool
     seed: int
     has_torch: bool
     results: dict = field(default_factory=dict)
-    n_figures: int = 0
-
-    @property
-    def figdir(self) -> Path:
-        return self.out / "figures"
+    pngs: dict = field(default_factory=dict)
 
     def figure(self, fig, name, caption="", dpi=90):
-        """Write ``figures/NAME.png`` and return the block that embeds it."""
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        write_atomic(self.figdir / f"{name}.png", buf.getvalue())
-        self.n_figures += 1
+        """Keep ``figures/NAME.png`` and return the block that embeds it."""
+        png = _png(fig, dpi)
+        self.pngs[name] = png
         return {"kind": "figure", "name": name, "caption": caption,
-                "png": base64.b64encode(buf.getvalue()).decode()}
+                "png": base64.b64encode(png).decode()}
 
 
 # ---- one function per part of the report -----------------------------------------------------
@@ -93,7 +167,7 @@ class _Context:
 def _verification(ctx):
     from .. import verify
 
-    rep = verify(n_cases=20 if ctx.quick else 100, seed=ctx.seed)
+    rep = verify(n_cases=10 if ctx.quick else 100, seed=ctx.seed)
     ctx.results["verification"] = rep.to_dict()
     worst = {k: max((getattr(r, k) or 0.0) for r in rep.rows)
              for k in ("value_error", "gradient_error", "fd_gradient_error", "fd_hessian_error")}
@@ -107,7 +181,33 @@ def _verification(ctx):
             _table([{"loss": r.name, "oracle": r.oracle, "comparisons": r.comparisons,
                      "value": r.value_error, "gradient": r.gradient_error,
                      "fd gradient": r.fd_gradient_error, "fd hessian": r.fd_hessian_error,
-                     "ok": "ok" if r.ok else "FAIL"} for r in rep.rows])]
+                     "ok": "ok" if r.ok else "FAIL"} for r in rep.rows],
+                   note="Worst relative errors, max |losslab - reference| / max |reference|, "
+                   "over every case; an empty cell means that reference has no counterpart of "
+                   "the loss (PyTorch has no MAPE, for example), and central differences then "
+                   "check it alone.")]
+
+
+def _mathml(tex):
+    """LaTeX as MathML (latex2mathml), which browsers render natively: no LaTeX source in the
+    page, and no script."""
+    from latex2mathml.converter import convert
+    from markupsafe import Markup
+
+    return Markup(convert(tex))
+
+
+def _card_fields(name):
+    """The card's fields, the formulas rendered (MathML) in place of their LaTeX source."""
+    from . import cards
+
+    rows = []
+    for key, value in cards.card_rows(name):
+        if key.endswith("(LaTeX)"):
+            rows.append((key.replace(" (LaTeX)", ", as a formula"), _mathml(value)))
+        else:
+            rows.append((key, value))
+    return rows
 
 
 def _gallery(ctx):
@@ -118,27 +218,52 @@ def _gallery(ctx):
                          "variable (error, probability, score, angle or distance; see each card)")]
     card_blocks = []
     for name in names():
-        card_blocks += [_text("h4", name), {"kind": "fields", "rows": cards.card_rows(name)}]
+        card_blocks += [_text("h4", name), {"kind": "fields", "rows": _card_fields(name)}]
         if not ctx.quick:
             card_blocks.append(ctx.figure(cards.card_figure(name), f"card-{name}", dpi=70))
     return blocks + [_details(f"the {len(names())} loss cards", card_blocks)]
 
 
-def _labs(*lab_names):
+def _labs(*lab_names, view=None):
+    """The part that runs these labs; ``view``: the name of a slider view drawn after them."""
     def run(ctx):
         from .. import labs
 
-        blocks = []
+        blocks = [] if view is None else _view(ctx, view)
         for name in lab_names:
             r = labs.run(name, seed=ctx.seed)
             ctx.results.setdefault("labs", {})[name] = r.to_dict()
             blocks += [_text("h3", f"{r.title} ({r.seconds:.1f} s)"), _claims(r.claims),
                        ctx.figure(r.figure(), f"lab-{name}", r.title)]
-            blocks += [_details(f"table: {key} ({len(rows)} rows)", [_table(rows)])
+            blocks += [_details(f"table: {key.replace('_', ' ')} ({len(rows)} rows)",
+                                [_table(rows, note=_TABLE_NOTES.get((name, key), ""))])
                        for key, rows in r.tables.items()]
         return blocks
 
     return run
+
+
+_VIEW_TEXT = {
+    "huber_delta": "Drag delta: Huber is MSE's half square inside |e| < delta and linear "
+                   "outside, so a point's pull on the fit (the gradient) never exceeds delta.",
+    "focal_gamma": "Drag gamma: at 0 focal is cross-entropy; as gamma grows, examples the model "
+                   "already gets right (p_t near 1) contribute almost nothing, and the loss "
+                   "concentrates on the hard ones.",
+    "quantile": "Drag the quantile: the exact pinball-loss line climbs through the points, and "
+                "the share of points below it follows the quantile asked for.",
+}
+
+
+def _view(ctx, name):
+    """A slider view (precomputed frames) with the sentence that says what to watch."""
+    from . import _views
+
+    if name == "quantile":
+        fig, rows = _views.quantile_view(seed=ctx.seed)
+        ctx.results.setdefault("views", {})[name] = rows
+    else:
+        fig = getattr(_views, f"{name}_view")()
+    return [_text("para", _VIEW_TEXT[name]), _plotly(fig)]
 
 
 def _landscapes(ctx):
@@ -151,12 +276,13 @@ def _landscapes(ctx):
     blocks, land = [], {}
     for r in runs:
         land[r.name] = r.to_dict()
-        blocks += [_text("h3", r.title), _claims(r.claims), ctx.figure(r.figure(), r.name, r.title)]
+        blocks += [_text("h3", r.title), _claims(r.claims),
+                   ctx.figure(r.figure(), r.name, r.title, dpi=80)]
         if r.name in ("landscape-course-mse", "landscape-double_well"):
             fig = r.curves["landscape"].plotly_figure(
-                paths=r.curves.get("paths"), title=r.title, log=r.curves.get("log", False))
-            blocks.append({"kind": "plotly",
-                           "html": fig.to_html(full_html=False, include_plotlyjs=False)})
+                paths=r.curves.get("paths"), title=r.title, log=r.curves.get("log", False),
+                max_points=61)  # the surface at up to 61 x 61 points: a light page
+            blocks.append(_plotly(fig, r.title))
     ctx.results["landscapes"] = land
     return blocks
 
@@ -171,7 +297,33 @@ def _neural(ctx):
     r = cases.skip_case(seed=ctx.seed, **({"n": 11, "depth": 6, "epochs": 200} if ctx.quick else {}))
     ctx.results["neural"] = r.to_dict()
     return [_claims(r.claims), ctx.figure(r.figure(), r.name, r.title),
-            _table(r.tables["networks"])]
+            _table(r.tables["networks"], note="hessian min/max eigenvalue: the extreme "
+                   "curvatures at the trained minimum (Lanczos on exact Hessian-vector "
+                   "products); abs min over max near 0 means nearly convex there; slice "
+                   "nonconvex fraction: the share of the plotted plane where the surface "
+                   "curves downwards.")]
+
+
+def _advisor_headings(a):
+    lower = a.lower_is_better
+    return {a.metric: f"{_heading(a.metric)}, held out: mean ± sd "
+                      f"({'lower' if lower else 'higher'} is better)",
+            "diff to best [95% CI]": "difference to the family's best [95% interval]",
+            "threshold": "tuned threshold (median)", "fit s": "fit seconds"}
+
+
+def _advisor_note(a):
+    text = (f"Each row is one candidate loss trained in one model family and scored on held-out "
+            f"folds ({a.cv}-fold cross-validation x {a.repeats}, the same splits for every "
+            "candidate); 'indistinguishable' means the 95% interval of the paired difference "
+            "to the family's best contains 0: this data cannot tell the two apart.")
+    if any(r["threshold"] is not None for r in a.table):
+        text += (" Threshold metrics (balanced accuracy) are measured at the threshold tuned "
+                 "inside each training fold, not at 0.5.")
+    if any(r["constant_splits"] for r in a.table):
+        text += (" A candidate that predicts one constant score (see the notes) scores the "
+                 "base rate in average precision and 0.5 in ROC AUC and balanced accuracy.")
+    return text
 
 
 def _advisor(ctx):
@@ -192,7 +344,8 @@ def _advisor(ctx):
                    _text("para", "Decision guide: " + ", ".join(a.guide["losses"]) + ". "
                          + " ".join(a.guide["reasons"])),
                    _text("para", f"{a.agreement} (verdict: {a.verdict})"),
-                   _table([dict(zip(columns, cells)) for cells in a.cells()], columns),
+                   _table([dict(zip(columns, cells)) for cells in a.cells()], columns,
+                          headings=_advisor_headings(a), note=_advisor_note(a)),
                    _claims(a.notes)]
         for name, fig in a.figures().items():
             blocks.append(ctx.figure(fig, f"advisor_{demo}_{name}",
@@ -220,9 +373,9 @@ _SECTIONS = {
 _STEPS = [
     ("verification", "zoo", _verification),
     ("gallery", "zoo", _gallery),
-    ("regression", "regression", _labs("gradients", "outliers")),
-    ("classification", "classification", _labs("mse_vs_ce", "imbalance")),
-    ("asymmetric", "asymmetric", _labs("asymmetric")),
+    ("regression", "regression", _labs("gradients", "outliers", view="huber_delta")),
+    ("classification", "classification", _labs("mse_vs_ce", "imbalance", view="focal_gamma")),
+    ("asymmetric", "asymmetric", _labs("asymmetric", view="quantile")),
     ("optimizers", "optimizers", _labs("optimizers", "scaling", "leakage")),
     ("landscapes", "landscape", _landscapes),
     ("neural", "neural", _neural),
@@ -236,15 +389,31 @@ def _render(sections, title, meta) -> str:
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("losslab.report", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    # plotly.js once, gzipped (4.8 MB -> 1.5 MB; 2.0 MB as base64), unpacked by the browser's
+    # own DecompressionStream: the page stays one file and works offline
+    interactive = any(b["kind"] == "plotly" for s in sections for b in _walk(s["blocks"]))
     return env.get_template("report.html.j2").render(
-        title=title, meta=meta, css=_CSS, plotlyjs=get_plotlyjs(), sections=sections)
+        title=title, meta=meta, css=_CSS, sections=sections,
+        plotly_gz=_gzip64(get_plotlyjs()) if interactive else None)
+
+
+def _walk(blocks):
+    for b in blocks:
+        yield b
+        if b["kind"] == "details":
+            yield from _walk(b["blocks"])
 
 
 def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
-                 progress: bool = True, log=None) -> dict:
+                 progress: bool = True, log=None, workers=None) -> dict:
     """Run the lab and write ``report.html``, ``report.json`` and ``figures/*.png`` into
     ``out``; returns the paths and the seconds each part took. ``log(line)`` is told when each
     part finishes (the command line prints it when the output is not a terminal).
+
+    ``workers``: the parts (verification, gallery, each lab group, landscapes, the neural
+    networks, the advisor) run on that many local processes, each with one BLAS thread; 1 runs
+    them in this process. Default: the number of cores, at most 4. Every part seeds itself, so
+    the numbers do not depend on ``workers``.
 
     Atomic as a whole: the report is built in a hidden folder beside ``out`` and swapped in at
     the end (``out`` is renamed aside, the new folder renamed into place, the old one removed),
@@ -253,6 +422,10 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     import shutil
     import tempfile
 
+    from .._core import validation
+
+    workers = min(4, os.cpu_count() or 1) if workers is None else \
+        validation.check_scalar(workers, "workers", ge=1, integer=True)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{target.name}.*"):  # left by an earlier interrupted run
@@ -262,7 +435,7 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     os.umask(mask)
     os.chmod(work, 0o777 & ~mask)  # mkdtemp's 0700 would become the report folder's mode
     try:
-        res = _build(work, quick, seed, progress, log)
+        res = _build(work, quick, seed, progress, log, workers)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -279,43 +452,97 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     return res
 
 
-def _build(out, quick, seed, progress, log):
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    try:
-        import torch  # noqa: F401
+# the parts' relative costs (seconds of a quick run on one core): the longest start first
+_COST = {"optimizers": 8, "verification": 6, "regression": 5, "advisor": 5, "landscapes": 4,
+         "neural": 4, "gallery": 3, "classification": 3, "asymmetric": 2}
 
-        has_torch = True
-    except ImportError:
+
+def _run_part(step, quick, seed, has_torch):
+    """One part of the report: (blocks, numbers, figures, seconds). Module-level and given only
+    plain values, so that a worker process can run it."""
+    part = next(fn for name, _, fn in _STEPS if name == step)
+    ctx = _Context(quick, seed, has_torch)
+    t0 = time.perf_counter()
+    blocks = part(ctx)
+    return blocks, ctx.results, ctx.pngs, time.perf_counter() - t0
+
+
+def _merge(into, results):
+    for key, value in results.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _parts(quick, seed, has_torch, workers):
+    """Yield (step, result of ``_run_part``) as each part finishes: in-process one after the
+    other, or on ``workers`` processes (loky), the longest parts first. An interrupt stops the
+    workers at once."""
+    steps = [name for name, _, _ in _STEPS]
+    if workers <= 1:
+        for step in steps:
+            yield step, _run_part(step, quick, seed, has_torch)
+        return
+    from concurrent.futures import as_completed
+
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+    from .._io import worker_setup
+
+    one = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    pool = ProcessPoolExecutor(max_workers=workers, env=one, initializer=worker_setup)
+    ok = False
+    try:
+        futures = {pool.submit(_run_part, step, quick, seed, has_torch): step
+                   for step in sorted(steps, key=lambda s: -_COST.get(s, 1))}
+        for f in as_completed(futures):
+            yield futures[f], f.result()
+        ok = True
+    finally:
+        pool.shutdown(wait=ok, kill_workers=not ok)
+
+
+def _build(out, quick, seed, progress, log, workers):
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    import importlib.util
+
+    try:  # found, not imported: the parts that need it import it (in the workers)
+        has_torch = importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
         has_torch = False
-    ctx = _Context(out, quick, seed, has_torch)
-    sections, timings = {}, {}
+    results, blocks, timings, n_figures = {}, {}, {}, 0
     t_start = time.perf_counter()
     with progress_bar(len(_STEPS), "report", enabled=progress) as bar:
-        for step, key, part in _STEPS:
+        for step, (part_blocks, numbers, pngs, seconds) in _parts(quick, seed, has_torch, workers):
+            blocks[step], timings[step] = part_blocks, seconds
+            _merge(results, numbers)
+            for name, png in pngs.items():
+                write_atomic(out / "figures" / f"{name}.png", png)
+            n_figures += len(pngs)
             bar.describe(step)
-            t0 = time.perf_counter()
-            if key not in sections:
-                title, intro = _SECTIONS[key]
-                sections[key] = {"key": key, "title": title,
-                                 "intro": intro.format(n=len(names())), "blocks": []}
-            sections[key]["blocks"] += part(ctx)
-            timings[step] = time.perf_counter() - t0
             bar.advance()
             if log is not None:
-                log(f"{step}: done in {timings[step]:.1f} s")
+                log(f"{step}: done in {seconds:.1f} s")
+    sections = {}
+    for step, key, _ in _STEPS:
+        if key not in sections:
+            title, intro = _SECTIONS[key]
+            sections[key] = {"key": key, "title": title, "intro": intro.format(n=len(names())),
+                             "blocks": []}
+        sections[key]["blocks"] += blocks[step]
     total = time.perf_counter() - t_start
-    results = ctx.results
     results["timings_seconds"] = {**timings, "total": total}
     results["settings"] = {"quick": quick, "seed": seed, "python": platform.python_version(),
-                           "torch": has_torch}
+                           "torch": has_torch, "workers": workers}
     from .. import __version__
 
     meta = (f"losslab {__version__}, seed {seed}{', quick' if quick else ''}; run in "
-            f"{total:.0f} s on Python {platform.python_version()}; every number below was "
-            "computed in this run.")
+            f"{total:.0f} s on Python {platform.python_version()} ({workers} process"
+            f"{'es' if workers > 1 else ''}); every number below was computed in this run.")
     html_path, json_path = out / "report.html", out / "report.json"
     page = _render(list(sections.values()), "losslab report", meta)
     write_atomic(json_path, (json.dumps(json_types(results), indent=1, allow_nan=False) + "\n").encode())
     write_atomic(html_path, page.encode())
-    return {"html": html_path, "json": json_path, "figures": ctx.figdir,
-            "n_figures": ctx.n_figures, "seconds": total, "timings": timings}
+    return {"html": html_path, "json": json_path, "figures": out / "figures",
+            "n_figures": n_figures, "seconds": total, "timings": timings}

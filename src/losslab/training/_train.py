@@ -177,10 +177,15 @@ class _Objective:
     """The cost of a run and its measurements: value and parameter gradient on a batch, and the
     epoch's record (cost and metrics) on a whole data set. The loss is prepared once on the
     training targets (and on the validation targets), so full-batch steps and the per-epoch
-    records never check the targets again; a mini-batch prepares its own slice."""
+    records never check the targets again; a mini-batch prepares its own slice.
+
+    In full-batch training the record after epoch t and the step of epoch t + 1 need the same
+    pass (value and gradient at the same parameters): the record keeps its gradient for that
+    step, so each epoch costs one pass, not two."""
 
     def __init__(self, s: _Setup):
         self.s = s
+        self._kept = None  # (params, (value, grads)) of the last full training pass
         self.head = head_for(s.loss, s.model.n_outputs, s.model.output)
         self.train = self._prepare(s.y, s.w, "y")
         self.val = None if s.val is None else self._prepare(s.val[1], s.val[2], "y_val")
@@ -202,6 +207,9 @@ class _Objective:
         """Value and gradient on the rows ``idx`` (None: all rows, with the prepared loss)."""
         s = self.s
         if idx is None:
+            kept, self._kept = self._kept, None
+            if kept is not None and kept[0] is params:  # the record's pass at these parameters
+                return kept[1]
             return self.value_and_grad(params, s.X, self.train)
         w = None if s.w is None else s.w[idx]
         return self.value_and_grad(params, s.X[idx], self._prepare(s.y[idx], w, "y"))
@@ -211,7 +219,10 @@ class _Objective:
         s = self.s
         X, y = (s.val[0], s.val[1]) if validation else (s.X, s.y)
         what = "y_val" if validation else "y"
-        value, _ = self.value_and_grad(params, X, self.val if validation else self.train, what)
+        out = self.value_and_grad(params, X, self.val if validation else self.train, what)
+        if not validation and s.batch_size >= s.X.shape[0]:
+            self._kept = (params, out)
+        value = out[0]
         if not s.metrics:
             return value, {}
         scores = s.model.scores(X, params, check_input=False)

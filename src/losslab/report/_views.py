@@ -1,0 +1,133 @@
+"""The report's slider views: Plotly figures whose frames are computed in the run by losslab, one
+frame per hyperparameter value, so that a learner can drag the slider in a static page.
+
+* Huber's delta: the value and the gradient along the error, with MSE's halved square and its
+  gradient for reference; the gradient is clipped at +-delta.
+* Focal's gamma: the loss along the probability of the true class p_t, and its ratio to cross
+  entropy, (1 - p_t)^gamma: how much an easy example still counts.
+* The pinball loss's quantile: the exact quantile-regression line (``LossRegressor``, linear
+  programming) on skewed, heteroscedastic points, and the share of points below it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import get
+
+__all__ = ["huber_delta_view", "focal_gamma_view", "quantile_view"]
+
+
+def _slider(fig, values, param, fmt="{:g}"):
+    """Add the frames' slider: one step per value, drawn at once (no animation)."""
+    steps = [{"method": "animate", "label": fmt.format(v),
+              "args": [[fmt.format(v)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                         "transition": {"duration": 0}}]} for v in values]
+    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
+                                "currentvalue": {"prefix": f"{param} = "}}],
+                      margin={"l": 50, "r": 20, "t": 60, "b": 20})
+    return fig
+
+
+def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    e = np.linspace(-4, 4, 161)
+    zero = np.zeros_like(e)
+
+    def curves(delta):
+        loss = get("huber", delta=delta)
+        return (np.asarray(loss(zero, e, reduction="none")),
+                np.asarray(loss.gradient(zero, e, reduction="none")))
+
+    v0, g0 = curves(deltas[0])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("value", "gradient d value / d y_pred"))
+    fig.add_trace(go.Scatter(x=e, y=0.5 * e ** 2, name="½ e² (MSE / 2)", legendgroup="mse",
+                             line={"dash": "dot", "color": "gray"}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=e, y=e, name="½ e² (MSE / 2)", legendgroup="mse", showlegend=False,
+                             line={"dash": "dot", "color": "gray"}), row=1, col=2)
+    fig.add_trace(go.Scatter(x=e, y=v0, name="Huber", legendgroup="huber",
+                             line={"color": "#1f77b4", "width": 3}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=e, y=g0, name="Huber", legendgroup="huber", showlegend=False,
+                             line={"color": "#1f77b4", "width": 3}), row=1, col=2)
+    frames = []
+    for d in deltas:
+        v, g = curves(d)
+        frames.append(go.Frame(name=f"{d:g}", data=[go.Scatter(y=v), go.Scatter(y=g)],
+                               traces=[2, 3]))
+    fig.frames = frames
+    fig.update_xaxes(title_text="error e = y_pred - y_true")
+    fig.update_yaxes(range=[0, 8.5], row=1, col=1)
+    fig.update_yaxes(range=[-4.2, 4.2], row=1, col=2)
+    fig.update_layout(title="Huber's delta: quadratic inside |e| < delta, linear outside "
+                            "(the gradient is clipped at ±delta)", height=430)
+    return _slider(fig, deltas, "delta")
+
+
+def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    p = np.linspace(0.01, 0.99, 99)
+    ones = np.ones_like(p)
+    ce = np.asarray(get("bce")(ones, p, reduction="none"))
+
+    def curves(gamma):
+        v = np.asarray(get("focal", gamma=gamma, alpha=None)(ones, p, reduction="none"))
+        return v, v / ce
+
+    v0, r0 = curves(gammas[0])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        "loss of an example of the positive class", "focal / cross-entropy = (1 - p_t)^gamma"))
+    fig.add_trace(go.Scatter(x=p, y=ce, name="cross-entropy (gamma = 0)",
+                             line={"dash": "dot", "color": "gray"}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=p, y=v0, name="focal", legendgroup="focal",
+                             line={"color": "#d62728", "width": 3}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=p, y=r0, name="focal", legendgroup="focal", showlegend=False,
+                             line={"color": "#d62728", "width": 3}), row=1, col=2)
+    frames = []
+    for g in gammas:
+        v, r = curves(g)
+        frames.append(go.Frame(name=f"{g:g}", data=[go.Scatter(y=v), go.Scatter(y=r)],
+                               traces=[1, 2]))
+    fig.frames = frames
+    fig.update_xaxes(title_text="p_t, the predicted probability of the true class")
+    fig.update_yaxes(range=[0, 4.7], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
+    fig.update_layout(title="Focal's gamma: easy examples (p_t near 1) fade from the loss",
+                      height=430)
+    return _slider(fig, gammas, "gamma")
+
+
+def quantile_view(quantiles=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)), n=150, seed=0):
+    """(figure, rows): the fitted quantile lines and, per quantile, the share of points below."""
+    import plotly.graph_objects as go
+
+    from ..estimators import LossRegressor
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 10, n))
+    y = 2 + 1.2 * x + rng.gamma(2.0, 0.4 + 0.25 * x) - 0.8 * (0.4 + 0.25 * x)
+    grid = np.array([0.0, 10.0])
+    lines, rows = {}, []
+    for q in quantiles:
+        est = LossRegressor("quantile", loss_params={"quantile": float(q)}).fit(x[:, None], y)
+        below = float(np.mean(y < est.predict(x[:, None])))
+        lines[q] = (est.predict(grid[:, None]), below)
+        rows.append({"quantile": float(q), "slope": float(est.coef_[0]),
+                     "intercept": float(est.intercept_), "share_below": below})
+    first = quantiles[0]
+    fig = go.Figure([go.Scatter(x=x, y=y, mode="markers", name="points",
+                                marker={"size": 5, "color": "#7f7f7f", "opacity": 0.7}),
+                     go.Scatter(x=grid, y=lines[first][0], mode="lines", name="quantile line",
+                                line={"color": "#2ca02c", "width": 3})])
+
+    def title(q):
+        return (f"quantile {q:g}: {lines[q][1]:.0%} of the points lie below the exact pinball "
+                f"fit (its target: {q:.0%})")
+
+    fig.frames = [go.Frame(name=f"{q:g}", data=[go.Scatter(y=lines[q][0])], traces=[1],
+                           layout={"title": {"text": title(q)}}) for q in quantiles]
+    fig.update_layout(title=title(first), height=450, xaxis_title="x", yaxis_title="y")
+    return _slider(fig, quantiles, "quantile"), rows
