@@ -18,12 +18,13 @@ from .._core import get
 __all__ = ["huber_delta_view", "focal_gamma_view", "quantile_view"]
 
 
-def _slider(fig, values, param, fmt="{:g}"):
-    """Add the frames' slider: one step per value, drawn at once (no animation)."""
+def _slider(fig, values, param, start, fmt="{:g}"):
+    """Add the frames' slider: one step per value, drawn at once (no animation); the figure
+    starts at ``values[start]``."""
     steps = [{"method": "animate", "label": fmt.format(v),
               "args": [[fmt.format(v)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                          "transition": {"duration": 0}}]} for v in values]
-    fig.update_layout(sliders=[{"active": 0, "steps": steps, "pad": {"t": 50},
+    fig.update_layout(sliders=[{"active": start, "steps": steps, "pad": {"t": 50},
                                 "currentvalue": {"prefix": f"{param} = "}}],
                       margin={"l": 50, "r": 20, "t": 60, "b": 20})
     return fig
@@ -41,7 +42,8 @@ def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
         return (np.asarray(loss(zero, e, reduction="none")),
                 np.asarray(loss.gradient(zero, e, reduction="none")))
 
-    v0, g0 = curves(deltas[0])
+    start = deltas.index(1.0)
+    v0, g0 = curves(deltas[start])
     fig = make_subplots(rows=1, cols=2, subplot_titles=("value", "gradient d value / d y_pred"))
     fig.add_trace(go.Scatter(x=e, y=0.5 * e ** 2, name="½ e² (MSE / 2)", legendgroup="mse",
                              line={"dash": "dot", "color": "gray"}), row=1, col=1)
@@ -62,7 +64,7 @@ def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
     fig.update_yaxes(range=[-4.2, 4.2], row=1, col=2)
     fig.update_layout(title="Huber's delta: quadratic inside |e| < delta, linear outside "
                             "(the gradient is clipped at ±delta)", height=430)
-    return _slider(fig, deltas, "delta")
+    return _slider(fig, deltas, "delta", start)
 
 
 def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
@@ -77,7 +79,8 @@ def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
         v = np.asarray(get("focal", gamma=gamma, alpha=None)(ones, p, reduction="none"))
         return v, v / ce
 
-    v0, r0 = curves(gammas[0])
+    start = gammas.index(2.0)  # cross-entropy is drawn dotted: start where focal differs
+    v0, r0 = curves(gammas[start])
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
         "loss of an example of the positive class", "focal / cross-entropy = (1 - p_t)^gamma"))
     fig.add_trace(go.Scatter(x=p, y=ce, name="cross-entropy (gamma = 0)",
@@ -97,7 +100,7 @@ def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     fig.update_layout(title="Focal's gamma: easy examples (p_t near 1) fade from the loss",
                       height=430)
-    return _slider(fig, gammas, "gamma")
+    return _slider(fig, gammas, "gamma", start)
 
 
 def quantile_view(quantiles=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)), n=150, seed=0):
@@ -117,7 +120,8 @@ def quantile_view(quantiles=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)), n=1
         lines[q] = (est.predict(grid[:, None]), below)
         rows.append({"quantile": float(q), "slope": float(est.coef_[0]),
                      "intercept": float(est.intercept_), "share_below": below})
-    first = quantiles[0]
+    start = len(quantiles) // 2
+    first = quantiles[start]
     fig = go.Figure([go.Scatter(x=x, y=y, mode="markers", name="points",
                                 marker={"size": 5, "color": "#7f7f7f", "opacity": 0.7}),
                      go.Scatter(x=grid, y=lines[first][0], mode="lines", name="quantile line",
@@ -130,4 +134,4 @@ def quantile_view(quantiles=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)), n=1
     fig.frames = [go.Frame(name=f"{q:g}", data=[go.Scatter(y=lines[q][0])], traces=[1],
                            layout={"title": {"text": title(q)}}) for q in quantiles]
     fig.update_layout(title=title(first), height=450, xaxis_title="x", yaxis_title="y")
-    return _slider(fig, quantiles, "quantile"), rows
+    return _slider(fig, quantiles, "quantile", start), rows
