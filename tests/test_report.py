@@ -221,7 +221,8 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
     os.umask(mask)
     # swapped in from a mkdtemp folder (0700), the report folder has the usual mode
     assert stat.S_IMODE(full[0].stat().st_mode) == 0o777 & ~mask
-    for delay, sig in ((1.0, signal.SIGINT), (8.0, signal.SIGINT), (15.0, signal.SIGKILL)):
+    for delay, sig in ((1.0, signal.SIGINT), (3.0, signal.SIGINT), (8.0, signal.SIGINT),
+                       (15.0, signal.SIGKILL)):
         proc = subprocess.Popen(cmd + ["--seed", "1"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
@@ -229,7 +230,7 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=60)
         if sig == signal.SIGINT:
-            assert proc.returncode == 130, (stdout, stderr[-2000:])
+            assert proc.returncode == 130, (delay, stdout, stderr[-2000:])
             assert "interrupted: the previous report in" in stdout and "Traceback" not in stderr
         one_report_of_seed(0)  # the old report, whole
         _, alive = psutil.wait_procs(children, timeout=30)

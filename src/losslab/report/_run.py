@@ -484,23 +484,45 @@ def _parts(quick, seed, has_torch, workers):
         for step in steps:
             yield step, _run_part(step, quick, seed, has_torch)
         return
-    from concurrent.futures import as_completed
+    import signal
+    import threading
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
     from .._io import worker_setup
 
+    # Ctrl-C sets a flag that the loop reads between short waits. A KeyboardInterrupt raised
+    # wherever the main thread happens to be was lost or late: loky blocks SIGINT in the main
+    # thread while it starts processes, and a signal taken by another thread does not wake a
+    # main thread blocked on a lock.
+    interrupted = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main else None
     one = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    pool = ProcessPoolExecutor(max_workers=workers, env=one, initializer=worker_setup)
-    ok = False
+    pool, ok = None, False
     try:
-        futures = {pool.submit(_run_part, step, quick, seed, has_torch): step
-                   for step in sorted(steps, key=lambda s: -_COST.get(s, 1))}
-        for f in as_completed(futures):
-            yield futures[f], f.result()
+        pool = ProcessPoolExecutor(max_workers=workers, env=one, initializer=worker_setup)
+        # one part per worker at a time, the next submitted as one finishes: nothing waits in
+        # the pool's queue, so an interrupt has only running parts to kill (loky's shutdown
+        # with queued work raised a KeyError in its manager thread)
+        todo = sorted(steps, key=lambda s: -_COST.get(s, 1))
+        running = {}
+        while todo or running:
+            while todo and len(running) < workers:
+                step = todo.pop(0)
+                running[pool.submit(_run_part, step, quick, seed, has_torch)] = step
+            if interrupted:
+                raise KeyboardInterrupt
+            done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield running.pop(f), f.result()
         ok = True
     finally:
-        pool.shutdown(wait=ok, kill_workers=not ok)
+        if main:
+            signal.signal(signal.SIGINT, previous)
+        if pool is not None:  # on an interrupt or an error: the workers are killed, then reaped
+            pool.shutdown(wait=True, kill_workers=not ok)
 
 
 def _build(out, quick, seed, progress, log, workers):
