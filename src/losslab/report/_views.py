@@ -30,10 +30,37 @@ def _slider(fig, values, param, start, fmt="{:g}"):
     return fig
 
 
-def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
+def _family_view(x, curves, values, start, param, name, colour, references, titles,
+                 xlabel, ranges, title):
+    """Two panels of one loss family: ``curves(value)`` gives (left, right) curves along x,
+    one frame per value; ``references`` are dotted gray (label, left or None, right or None)
+    curves drawn under them."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles)
+    n_ref = 0
+    for label, *ys in references:
+        shown = False
+        for col, y in enumerate(ys, start=1):
+            if y is not None:
+                fig.add_trace(go.Scatter(x=x, y=y, name=label, legendgroup=label,
+                                         showlegend=not shown,
+                                         line={"dash": "dot", "color": "gray"}), row=1, col=col)
+                shown, n_ref = True, n_ref + 1
+    for col, y in enumerate(curves(values[start]), start=1):
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, showlegend=col == 1,
+                                 line={"color": colour, "width": 3}), row=1, col=col)
+    fig.frames = [go.Frame(name=f"{v:g}", data=[go.Scatter(y=y) for y in curves(v)],
+                           traces=[n_ref, n_ref + 1]) for v in values]
+    fig.update_xaxes(title_text=xlabel)
+    for col, yrange in enumerate(ranges, start=1):
+        fig.update_yaxes(range=yrange, row=1, col=col)
+    fig.update_layout(title=title, height=430)
+    return _slider(fig, values, param, start)
+
+
+def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
     e = np.linspace(-4, 4, 161)
     zero = np.zeros_like(e)
 
@@ -42,35 +69,15 @@ def huber_delta_view(deltas=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)):
         return (np.asarray(loss(zero, e, reduction="none")),
                 np.asarray(loss.gradient(zero, e, reduction="none")))
 
-    start = deltas.index(1.0)
-    v0, g0 = curves(deltas[start])
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("value", "gradient d value / d y_pred"))
-    fig.add_trace(go.Scatter(x=e, y=0.5 * e ** 2, name="½ e² (MSE / 2)", legendgroup="mse",
-                             line={"dash": "dot", "color": "gray"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=e, y=e, name="½ e² (MSE / 2)", legendgroup="mse", showlegend=False,
-                             line={"dash": "dot", "color": "gray"}), row=1, col=2)
-    fig.add_trace(go.Scatter(x=e, y=v0, name="Huber", legendgroup="huber",
-                             line={"color": "#1f77b4", "width": 3}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=e, y=g0, name="Huber", legendgroup="huber", showlegend=False,
-                             line={"color": "#1f77b4", "width": 3}), row=1, col=2)
-    frames = []
-    for d in deltas:
-        v, g = curves(d)
-        frames.append(go.Frame(name=f"{d:g}", data=[go.Scatter(y=v), go.Scatter(y=g)],
-                               traces=[2, 3]))
-    fig.frames = frames
-    fig.update_xaxes(title_text="error e = y_pred - y_true")
-    fig.update_yaxes(range=[0, 8.5], row=1, col=1)
-    fig.update_yaxes(range=[-4.2, 4.2], row=1, col=2)
-    fig.update_layout(title="Huber's delta: quadratic inside |e| < delta, linear outside "
-                            "(the gradient is clipped at ±delta)", height=430)
-    return _slider(fig, deltas, "delta", start)
+    return _family_view(
+        e, curves, deltas, deltas.index(1.0), "delta", "Huber", "#1f77b4",
+        [("½ e² (MSE / 2)", 0.5 * e ** 2, e)], ("value", "gradient d value / d y_pred"),
+        "error e = y_pred - y_true", ([0, 8.5], [-4.2, 4.2]),
+        "Huber's delta: quadratic inside |e| < delta, linear outside (the gradient is clipped "
+        "at ±delta)")
 
 
 def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     p = np.linspace(0.01, 0.99, 99)
     ones = np.ones_like(p)
     ce = np.asarray(get("bce")(ones, p, reduction="none"))
@@ -79,28 +86,13 @@ def focal_gamma_view(gammas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)):
         v = np.asarray(get("focal", gamma=gamma, alpha=None)(ones, p, reduction="none"))
         return v, v / ce
 
-    start = gammas.index(2.0)  # cross-entropy is drawn dotted: start where focal differs
-    v0, r0 = curves(gammas[start])
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "loss of an example of the positive class", "focal / cross-entropy = (1 - p_t)^gamma"))
-    fig.add_trace(go.Scatter(x=p, y=ce, name="cross-entropy (gamma = 0)",
-                             line={"dash": "dot", "color": "gray"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=p, y=v0, name="focal", legendgroup="focal",
-                             line={"color": "#d62728", "width": 3}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=p, y=r0, name="focal", legendgroup="focal", showlegend=False,
-                             line={"color": "#d62728", "width": 3}), row=1, col=2)
-    frames = []
-    for g in gammas:
-        v, r = curves(g)
-        frames.append(go.Frame(name=f"{g:g}", data=[go.Scatter(y=v), go.Scatter(y=r)],
-                               traces=[1, 2]))
-    fig.frames = frames
-    fig.update_xaxes(title_text="p_t, the predicted probability of the true class")
-    fig.update_yaxes(range=[0, 4.7], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
-    fig.update_layout(title="Focal's gamma: easy examples (p_t near 1) fade from the loss",
-                      height=430)
-    return _slider(fig, gammas, "gamma", start)
+    # cross-entropy is drawn dotted: start at gamma 2, where focal differs from it
+    return _family_view(
+        p, curves, gammas, gammas.index(2.0), "gamma", "focal", "#d62728",
+        [("cross-entropy (gamma = 0)", ce, None)],
+        ("loss of an example of the positive class", "focal / cross-entropy = (1 - p_t)^gamma"),
+        "p_t, the predicted probability of the true class", ([0, 4.7], [0, 1.05]),
+        "Focal's gamma: easy examples (p_t near 1) fade from the loss")
 
 
 def quantile_view(quantiles=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)), n=150, seed=0):

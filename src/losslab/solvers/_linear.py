@@ -125,12 +125,18 @@ class _Problem:
         z = self.Xa @ self.B(theta)
         return z[:, 0] if self.single else z
 
-    def value_and_grad(self, theta):
-        if self._last_vg is not None and np.array_equal(self._last_vg[0], theta):
-            return self._last_vg[1]
-        out = self._value_and_grad(theta)
-        self._last_vg = (theta.copy(), out)
+    def _kept(self, slot, compute, theta):
+        """``compute(theta)``, kept in ``slot`` for the next call at the same theta (SciPy and
+        the line search ask twice)."""
+        kept = getattr(self, slot)
+        if kept is not None and np.array_equal(kept[0], theta):
+            return kept[1]
+        out = compute(theta)
+        setattr(self, slot, (theta.copy(), out))
         return out
+
+    def value_and_grad(self, theta):
+        return self._kept("_last_vg", self._value_and_grad, theta)
 
     def _value_and_grad(self, theta):
         B = self.B(theta)
@@ -155,11 +161,7 @@ class _Problem:
         return float(value) + 0.5 * float(np.sum(self.pen * B * B)), grad.ravel()
 
     def hessian(self, theta):
-        if self._last_h is not None and np.array_equal(self._last_h[0], theta):
-            return self._last_h[1]
-        H = self._hessian(theta)
-        self._last_h = (theta.copy(), H)
-        return H
+        return self._kept("_last_h", self._hessian, theta)
 
     def _hessian(self, theta):
         z = self.scores(theta)
