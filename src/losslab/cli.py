@@ -5,7 +5,9 @@ Every table is built from the registry and from ``loss.info``; every number is c
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,26 +15,58 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from ._core import aliases as _aliases
 from ._core import get, names
+from ._extras import MissingExtra, require
 
 app = typer.Typer(rich_markup_mode=None, add_completion=False, no_args_is_help=True,
                   help="losslab: loss functions with exact gradients, verified against PyTorch.")
 console = Console()
+err_console = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
-    raise typer.Exit(2)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"losslab {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """losslab: loss functions with exact gradients, verified against PyTorch."""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    """One line on stderr, "Error: ..." as click writes its own, and exit ``code``."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True, markup=True,
+                      highlight=False)
+    raise typer.Exit(code)
+
+
+def _extras_named(command):
+    """A missing optional extra ends ``command`` with one line naming it and exit 2."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except MissingExtra as exc:
+            _fail(str(exc))
+    return run
 
 
 def _loss_or_exit(name: str):
     try:
         return get(name)
     except (ValueError, TypeError) as exc:
-        _fail(str(exc))
+        # the registry's hint names the Python API; on the command line, name the command
+        _fail(str(exc).replace(f"(losslab.names() lists all {len(names())})",
+                               f"('losslab list' shows all {len(names())})"))
 
 
 def _first_clause(text: str) -> str:
@@ -49,9 +83,13 @@ def _is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _emit(rows: list, columns: list, fmt: str, title: str, numeric=()) -> None:
+def _emit(rows: list, columns: list, fmt: str, title: str, numeric=(), droppable=()) -> None:
     """Print records as a table (a terminal), plain tab-separated records (a pipe), CSV or JSON.
-    Names and numbers never wrap: their columns do not wrap, other columns wrap at spaces."""
+
+    In a terminal (see ``_table``) names and numbers are never cut and every header is whole
+    words; when the terminal is too narrow for that, the ``droppable`` columns are left out with
+    a note, and if it is still too narrow each row is printed as a block of ``header: value``
+    lines. Piped records are one line per row, never wrapped."""
     fmt = ("table" if _is_terminal() else "records") if fmt == "auto" else fmt
     if fmt == "json":
         typer.echo(json.dumps([dict(zip(columns, r)) for r in rows], indent=2))
@@ -69,13 +107,77 @@ def _emit(rows: list, columns: list, fmt: str, title: str, numeric=()) -> None:
         for r in rows:
             typer.echo("\t".join(str(v) for v in r))
     else:
-        table = Table(title=title)
-        for i, col in enumerate(columns):
-            keep = i == 0 or col in numeric
-            table.add_column(col, no_wrap=keep, justify="right" if col in numeric else "left")
+        _table([[str(v) for v in r] for r in rows], list(columns), title, numeric, droppable)
+
+
+def _words(text: str) -> list:
+    return text.replace(",", ", ").split()
+
+
+def _table(rows, columns, title, numeric=(), droppable=(), width=None):
+    """A rich table that fits ``width`` (the terminal's) without cutting anything a reader needs
+    whole: a column whose cells are single tokens (names, numbers) keeps its longest cell, a
+    text column wraps at spaces, a header wraps between its words (snake_case headers are
+    shown as words). Too narrow: leave out ``droppable`` columns (named in a note), then stack."""
+    from rich import box
+
+    width = width or console.width
+    headers = [c.replace("_", " ") for c in columns]
+    keep = list(range(len(columns)))
+    dropped = []
+
+    import textwrap
+
+    gap = 2  # the columns' separation with collapsed padding: one pad and one rule
+
+    def layout(i):
+        """(header with line breaks, the column's minimum width, whether its cells wrap)."""
+        cells = [r[i] for r in rows]
+        token = all(len(c.split()) <= 1 for c in cells) or columns[i] in numeric or i == 0
+        head_min = max((len(w) for w in headers[i].split()), default=1)
+        if token:
+            need = max([head_min] + [len(c) for c in cells])
+        else:
+            need = max([head_min] + [min(len(w), 24) for c in cells for w in _words(c)])
+        head = "\n".join(textwrap.wrap(headers[i], max(need, head_min), break_long_words=False))
+        return head, need, not token
+
+    def build(idx):
+        table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                      pad_edge=False, show_edge=False, title_justify="left")
+        for i in idx:
+            head, need, wraps = layout(i)
+            if wraps:
+                table.add_column(head, overflow="fold", min_width=need)
+            else:
+                table.add_column(head, no_wrap=True, width=need,
+                                 justify="right" if columns[i] in numeric else "left")
         for r in rows:
-            table.add_row(*(str(v) for v in r))
-        console.print(table)
+            table.add_row(*(Text(r[i]) for i in idx))
+        return table
+
+    def fits(idx):
+        return sum(layout(i)[1] for i in idx) + gap * (len(idx) - 1) <= width
+
+    for col in droppable:
+        if fits(keep) or col not in columns:
+            break
+        keep.remove(columns.index(col))
+        dropped.append(col)
+    if fits(keep):
+        console.print(build(keep), width=width)
+        if dropped:
+            console.print(f"(left out at this width: {', '.join(dropped)}; a wider terminal or "
+                          "--format records shows every column)", style="dim")
+        return
+    # stacked: one block per row, "header: value" lines folded at the terminal's width
+    if title:
+        console.print(f"[bold]{title}[/bold]", width=width)
+    pad = max(len(h) for h in headers[1:]) if len(headers) > 1 else 0
+    for r in rows:
+        console.print(f"[bold]{r[0]}[/bold]", width=width, highlight=False)
+        for h, v in zip(headers[1:], r[1:]):
+            console.print(f"  {h.ljust(pad)}  {v}", width=width, highlight=False, markup=False)
 
 
 _FORMAT_HELP = "table (a terminal), records (a pipe: tab-separated), csv or json; auto picks"
@@ -110,7 +212,8 @@ def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a
         rows.append([n, info.task, params, info.y_true_domain, info.y_pred_domain,
                      info.convex.split(" ")[0], info.hessian, info.noise_model or "-"])
     _emit(rows, ["name", "task", "hyperparameters", "y_true", "y_pred", "convex", "hessian",
-                 "noise model"], fmt, f"losslab {__version__}: {len(names())} losses")
+                 "noise model"], fmt, f"losslab {__version__}: {len(names())} losses",
+          droppable=("noise model", "y_pred", "y_true"))
     al = _aliases()
     if al and (fmt == "table" or (fmt == "auto" and _is_terminal())):
         console.print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in al.items()))
@@ -148,6 +251,7 @@ def show(name: str = typer.Argument(..., help="loss name or alias"),
 
 
 @app.command()
+@_extras_named
 def verify(
     losses: Optional[list[str]] = typer.Argument(None, help="loss names (default: all)"),
     cases: int = typer.Option(100, min=1, help="random cases per loss"),
@@ -178,7 +282,8 @@ def verify(
              fmt_err(r.fd_gradient_error), fmt_err(r.fd_hessian_error), r.hessian,
              "ok" if r.ok else "FAIL"] for r in report.rows]
     _emit(rows, columns, fmt, f"losslab verify: {cases} cases per loss, float64, {torch_note}",
-          numeric=("checks", "value vs torch", "grad vs torch", "grad vs FD", "hessian vs FD"))
+          numeric=("checks", "value vs torch", "grad vs torch", "grad vs FD", "hessian vs FD"),
+          droppable=("checks", "oracle"))
     if fmt in ("csv", "json"):
         failed = [r for r in report.rows if not r.ok]
         if json_out is not None:
@@ -220,7 +325,11 @@ def lab(
         console.print(table)
         return
     if name not in labs.names():
-        _fail(f"unknown lab {name!r}; the labs are: {', '.join(labs.names())}")
+        import difflib
+
+        close = difflib.get_close_matches(name, labs.names(), n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        _fail(f"unknown lab {name!r}{hint} The labs are: {', '.join(labs.names())}")
     result = labs.run(name, seed=seed)
     paths = result.save(out)
     if fmt == "json":
@@ -256,6 +365,7 @@ def lab(
 
 
 @app.command("landscape")
+@_extras_named
 def landscape_cmd(
     case: Optional[str] = typer.Argument(None, help="course, a surface (bowl, saddle, "
                                          "monkey_saddle, double_well, plateau, rosenbrock), csv, "
@@ -285,7 +395,11 @@ def landscape_cmd(
         console.print("landscape cases: " + ", ".join(_cases.CASES))
         return
     if case not in _cases.CASES:
-        _fail(f"unknown case {case!r}; the cases are: {', '.join(_cases.CASES)}")
+        import difflib
+
+        close = difflib.get_close_matches(case, list(_cases.CASES), n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        _fail(f"unknown case {case!r}{hint} The cases are: {', '.join(_cases.CASES)}")
     if workers is not None and scheduler is not None:
         _fail("give --workers or --scheduler, not both")
     kw = {} if grid is None else {"n": grid}
@@ -297,11 +411,7 @@ def landscape_cmd(
     client = None
     try:
         if scheduler is not None:
-            try:
-                from distributed import Client
-            except ImportError:
-                _fail("--scheduler needs Dask: pip install 'dask[distributed]'")
-            client = Client(scheduler, timeout="10s")
+            client = require("distributed", "--scheduler").Client(scheduler, timeout="10s")
             kw["executor"] = client
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
@@ -319,8 +429,7 @@ def landscape_cmd(
             if issubclass(w.category, StoreWarning):
                 console.print(f"[yellow]store:[/] {w.message}", soft_wrap=True)
     except StoreError as exc:
-        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
-        raise typer.Exit(1)
+        _fail(str(exc), code=1)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     finally:
@@ -334,6 +443,7 @@ def landscape_cmd(
 
 
 @app.command()
+@_extras_named
 def advise(
     data: Optional[Path] = typer.Argument(None, help="a CSV file with a header row"),
     target: Optional[str] = typer.Option(None, help="the target column"),
@@ -450,6 +560,7 @@ def _csv_cell(v):
 
 
 @app.command()
+@_extras_named
 def explore(
     port: int = typer.Option(8050, min=1, max=65535, help="port to serve on"),
     host: str = typer.Option("127.0.0.1", help="address to serve on"),
@@ -457,10 +568,9 @@ def explore(
 ) -> None:
     """Play with losses in the browser: a loss explorer, regression and classification
     playgrounds, and optimiser paths on cost landscapes, computed live by losslab."""
-    try:
-        from .explore import serve
-    except ImportError:
-        _fail("losslab explore needs Dash: pip install -e '.[explore]'")
+    require("dash", "losslab explore")  # before anything is printed or served
+    from .explore import serve
+
     console.print(f"losslab explore on http://{host}:{port}/ (Ctrl-C to stop)")
     try:
         serve(port=port, host=host, open_browser=not no_browser)
@@ -469,6 +579,7 @@ def explore(
 
 
 @app.command()
+@_extras_named
 def report(
     out: Path = typer.Option(Path("losslab-report"), "--out", help="folder for report.html, "
                              "report.json and figures/"),
@@ -517,7 +628,16 @@ def _cell(value) -> str:
 
 
 def main() -> None:  # console-script entry point
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if "PacifyFlushWrapper" in type(sys.stdout).__name__:
+            # click met a closed pipe (``losslab list | head -1``): the reader has what it
+            # wanted, so leave quietly with 0, sending what is still buffered nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.__stdout__.fileno())
+            raise SystemExit(0) from None
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -400,10 +400,9 @@ class _LossGBM(BaseEstimator):
         return _build_loss(self, default, self._tasks)
 
     def _boost(self, loss, X, y, sample_weight, n_classes=None):
-        try:
-            import lightgbm as lgb
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(f"{type(self).__name__} needs LightGBM: pip install lightgbm") from None
+        from ._extras import require
+
+        lgb = require("lightgbm", type(self).__name__)
         obj = loss.as_lightgbm_objective(hessian=self.hessian)
         try:
             start = obj.init_score(y, sample_weight)

@@ -42,7 +42,9 @@ def to_torch(loss, *, reduction: str = "mean"):
     (``jvp``, hence ``torch.func.hessian``). Works on any device and float dtype the loss's
     array-API path supports (the computation stays in torch).
     """
-    import torch
+    from .._extras import require
+
+    torch = require("torch", f"{loss.name}.to_torch()")
 
     _check_loss(loss)
     V.check_reduction(reduction)

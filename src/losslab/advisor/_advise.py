@@ -228,11 +228,13 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
 
 
 def _families(models, notes):
+    from .._extras import install_hint
+
     if models is None:
         models = ("linear", "boosting") if T.boosting_available() else ("linear",)
         if "boosting" not in models:
             notes.append("LightGBM is not installed: the boosting family is left out "
-                         "(pip install lightgbm)")
+                         f"({install_hint('lightgbm')})")
     if isinstance(models, str):
         models = [m.strip() for m in models.split(",") if m.strip()]
     models = list(dict.fromkeys(models))
@@ -243,10 +245,12 @@ def _families(models, notes):
     if "boosting" in models and not T.boosting_available():
         models.remove("boosting")
         notes.append("LightGBM is not installed: the boosting family is left out "
-                     "(pip install lightgbm)")
+                     f"({install_hint('lightgbm')})")
         if not models:
-            raise TableError("the boosting family needs LightGBM (pip install lightgbm); "
-                             "add linear or mlp to models")
+            from .._extras import MissingExtra
+
+            raise MissingExtra("the boosting family needs lightgbm, which is not installed: "
+                               f"{install_hint('lightgbm')}; or add linear or mlp to --models")
     return models
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._io import one_blas_thread
+from .._extras import require
 
 _CACHE: dict = {}
 _POOL_TASK: list = []
@@ -179,7 +180,7 @@ def _run_dask(task, chunks, client, writer, on_done, bar):
 
 
 def _run_ray(task, chunks, executor, writer, on_done, bar):
-    import ray
+    ray = require("ray", "executor='ray'")
 
     if not ray.is_initialized():
         ray.init(log_to_driver=False, include_dashboard=False)
@@ -232,7 +233,7 @@ def map_tasks(task, items, executor):
             _SHIPPED[(id(executor), task.key)] = handle
         futures = [executor.submit(_run_item, handle, i, pure=False, retries=2) for i in items]
         return executor.gather(futures)
-    import ray
+    ray = require("ray", "executor='ray'")
 
     if not ray.is_initialized():
         ray.init(log_to_driver=False, include_dashboard=False)

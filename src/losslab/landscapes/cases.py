@@ -222,7 +222,9 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
               epochs: int = 400, executor=None, store=None) -> LabResult:
     """The same deep MLP with and without skip connections: train on make_moons, then compare
     filter-normalised planes around each minimum and the Hessian's extreme eigenvalues."""
-    import torch
+    from .._extras import require
+
+    torch = require("torch", "the skip-connection landscape")
     from sklearn.datasets import make_moons
 
     from ._torch import torch_hvp, torch_landscape, torch_plane
