@@ -85,7 +85,7 @@ def _rows(n, f=lambda i: f"{i % 7},{(i * 3) % 5},{i % 2}"):
     (lambda t: _csv(t, "a,b,y\n" + _rows(40, lambda i: f"{i},{i % 3},1")), ["--target", "y"],
      "the target has a single value"),
     (lambda t: _csv(t, "a,city,y\n" + _rows(40, lambda i: f"{i},Paris,{i % 2}")),
-     ["--target", "y"], "non-numeric feature column: 'city' \\(e.g. 'Paris'\\). Encode"),
+     ["--target", "y"], "non-numeric feature column: 'city' \\(e.g. 'Paris' at line 2\\); encode"),
     (lambda t: _csv(t, "a,b,y\n1,,0\n2,3,1\n3,NA,0\n4,5,\n"), ["--target", "y"],
      "3 missing values in .*column 'b': 2 \\(lines 2, 4\\); column 'y': 1 \\(line 5\\)"),
     (lambda t: _csv(t, "a,b,y\n" + _rows(6)), ["--target", "y"],
@@ -303,3 +303,167 @@ def test_more_bad_tables_fail_on_one_line(tmp_path, text, args, message):
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1, res.output
     assert re.search(message, lines[0]), res.output
+
+
+# ---- small and awkward tables, and the advisor's words ----------------------------------------
+
+
+def _sklearn_head(tmp_path, loader, n):
+    frame = loader(as_frame=True).frame.head(n)
+    path = tmp_path / f"{loader.__name__}_{n}.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("loader_name", ["load_breast_cancer", "load_diabetes"])
+@pytest.mark.parametrize("n", [30, 40, 60])
+def test_small_tables_never_crash_with_lightgbm_installed(tmp_path, loader_name, n):
+    pytest.importorskip("lightgbm")
+    import sklearn.datasets as D
+
+    path = _sklearn_head(tmp_path, getattr(D, loader_name), n)
+    res = CliRunner().invoke(app, ["advise", path, "--target", "target", "--format", "json"])
+    # before: LightGBMError "Check failed: (train_data->num_features()) > (0)" and exit 1
+    assert res.exit_code in (0, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    if res.exit_code == 0:
+        data = json.loads(res.output)
+        fams = {r["family"] for r in data["table"]}
+        left_out = [n for n in data["notes"] if n.startswith("the boosting family is left out")]
+        # boosting either ran or is left out with the reason and the size it needs
+        assert "boosting" in fams or (left_out and "rows" in left_out[0]), data["notes"]
+    else:
+        assert "fewer than the 5 folds" in res.output  # the class too small for the folds
+
+
+def test_gbm_without_a_possible_split_is_the_optimal_constant_as_the_builtin():
+    pytest.importorskip("lightgbm")
+    import lightgbm as lgb
+
+    from losslab.estimators import LossGBMRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(24, 3)), rng.normal(size=24)
+    with pytest.warns(UserWarning, match="no tree can grow: the model is the loss's optimal"):
+        model = LossGBMRegressor("mse").fit(X, y)
+    # oracle: LightGBM's built-in squared error on the same rows (no split either), and the mean
+    builtin = lgb.train({"objective": "regression", "verbose": -1}, lgb.Dataset(X, y), 5)
+    assert np.allclose(model.predict(X), y.mean(), rtol=1e-15, atol=0)
+    # LightGBM reads labels as float32, so its constant is the mean to float32's rounding
+    assert np.allclose(builtin.predict(X), y.mean(), rtol=1e-7, atol=0)
+    assert np.ptp(builtin.predict(X)) == 0.0
+
+
+def test_mlp_non_convergence_is_counted_not_streamed(tmp_path):
+    import warnings
+
+    X, y = make_regression_table()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        advice = ll.advise(X, y, models="mlp", cv=2, repeats=1)
+    assert not [w for w in caught if "epochs" in str(w.message)]
+    row = advice.table[0]
+    assert row["fits"] == 2 and 0 <= row["unconverged_fits"] <= 2
+    assert "unconverged_fits" in advice.to_dict()["table"][0]
+    if any(r["unconverged_fits"] for r in advice.table):
+        assert any("fits stopped before converging" in n for n in advice.notes)
+
+
+def make_regression_table(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ [1.0, -2.0, 0.5] + rng.normal(size=n)
+
+
+def test_verdicts_follow_the_intervals():
+    from losslab.advisor._advise import _judge, recommendation_text, tied_with
+
+    def row(cand, loss, verdict, mean=0.5, lo=-0.1, hi=0.1):
+        return {"family": "linear", "candidate": cand, "loss": loss, "verdict": verdict,
+                "metric_mean": mean, "metric_std": 0.1, "diff_mean": 0.01, "diff_low": lo,
+                "diff_high": hi}
+
+    # the rule names plain bce; the best is the class-weighted variant and plain bce is worse:
+    # before, "agrees" (matched on the loss, not the candidate)
+    rows = [row("bce (class-weighted)", "bce", "best"), row("bce", "bce", "worse", lo=0.01)]
+    verdict, text = _judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
+    assert verdict == "disagrees" and "worse by" in text
+    # tied with the rule's loss: agrees, and says so
+    rows[1] = row("bce", "bce", "indistinguishable")
+    verdict, text = _judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
+    assert verdict == "agrees" and "cannot be told apart" in text
+    assert tied_with(rows, rows[0]) == ["bce"]
+
+    class A:
+        recommendation, recommendation_family, tied = "bce (class-weighted)", "linear", ["bce"]
+
+    assert "cannot be told apart from bce" in recommendation_text(A)
+
+
+def test_advisor_words_in_the_terminal_and_the_pipe_are_one(tmp_path):
+    path = tmp_path / "t.csv"
+    rng = np.random.default_rng(1)
+    lines = ["a,b,y"] + [f"{rng.normal():.4f},{rng.normal():.4f},{i % 2}" for i in range(60)]
+    path.write_text("\n".join(lines))
+    records = CliRunner().invoke(app, ["advise", str(path), "--target", "y", "--models",
+                                       "linear", "--format", "records"])
+    table = CliRunner().invoke(app, ["advise", str(path), "--target", "y", "--models",
+                                     "linear", "--format", "table"], env={"COLUMNS": "200"})
+    for out in (records, table):
+        assert out.exit_code == 0, out.output
+        assert "tie (CI" not in out.output
+        # integer classes stay integers
+        assert "classes = 0: 30, 1: 30" in out.output
+        # the guide's reason is a sentence
+        assert "decision guide: bce. Balanced classes" in out.output
+    # pure noise: every candidate ties, and the recommendation says so
+    assert "cannot be told apart from" in records.output
+
+
+def test_table_reader_reports_every_problem_and_reads_only_plain_numbers(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,y\n1,1_000,0\n2,,1\n3,4,1\n-nan,5,0\n")
+    with pytest.raises(TableError) as err:
+        ll.advisor.read_csv(path, "yy")
+    msg = str(err.value)
+    assert msg.startswith("3 problems in")
+    assert "no column 'yy'; did you mean 'y'?" in msg
+    assert "2 missing values" in msg and "line 5" in msg  # -nan is missing, not "infinite"
+    assert "'1_000' at line 2" in msg
+    for digits in ("١٢", "１２"):  # Arabic-Indic and full-width digits are text, not numbers
+        path.write_text(f"a,y\n1,0\n{digits},1\n" + "3,0\n" * 10)
+        with pytest.raises(TableError, match="non-numeric feature column"):
+            ll.advisor.read_csv(path, "y")
+
+
+def test_a_tab_separated_file_is_read_and_a_stray_text_target_cell_is_named(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("x0\tx1\ttarget\n" + "".join(f"{i}\t{i % 3}\t{i % 2}\n" for i in range(40)))
+    X, y, features = ll.advisor.read_csv(path, "target")
+    assert features == ["x0", "x1"] and X.shape == (40, 2)
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{0.01 * i:.3f}\n" for i in range(300)) + "301,oops\n")
+    with pytest.raises(TableError, match=r"holds numbers except 1 cell \('oops' at line 302\)"):
+        ll.advisor.read_csv(path, "y")
+
+
+def test_a_two_valued_fractional_target_is_binary(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=60) > 0, 1.5, 0.5)
+    advice = ll.advise(X, y, models="linear", cv=3, repeats=1)  # before: sklearn's "continuous"
+    assert advice.inspection["task"] == "binary"
+    assert advice.inspection["classes"] == {"0.5": int(np.sum(y == 0.5)),
+                                            "1.5": int(np.sum(y == 1.5))}
+    assert advice.table[0]["metrics"]["roc_auc"] > 0.7  # 1.5 is the positive class
+
+
+def test_more_features_than_rows_reads_the_target_not_an_interpolating_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 1000))
+    y = X[:, 0] + rng.standard_t(2, size=300)
+    info = inspect_target(X, y)
+    # before: a residual standard deviation of 8e-14 (the fit interpolates every row)
+    assert info["residual_std"] > 0.5
+    assert info["residuals_of"].startswith("the target's median")
+    assert inspect_target(X[:, :3], y)["residuals_of"] == "a least-squares fit on the features"

@@ -523,7 +523,7 @@ def advise(
     skip = ("task", "rows", "features", "detected_task", "detected_because")
     say("inspection: " + "; ".join(f"{k} = {_cell(info[k])}" for k in info
                                    if k not in skip and info[k] is not None))
-    say("decision guide: " + ", ".join(result.guide["losses"]) + " - "
+    say("decision guide: " + ", ".join(result.guide["losses"]) + ". "
         + " ".join(result.guide["reasons"]))
     if fmt == "table":
         table = Table(title=f"tournament ({result.cv}-fold cross-validation x {result.repeats})")
@@ -538,8 +538,7 @@ def advise(
         f"{k}: {v}" for k, v in result.estimates().items()))
     for note in result.notes:
         say(f"- {note}")
-    say(f"[bold]recommendation: {result.recommendation} ({result.recommendation_family})"
-        f"[/bold]. {result.agreement} ({result.seconds:.1f} s)")
+    say(f"[bold]recommendation: {result.recommendation_text}[/bold]. {result.agreement}")
     if html_out is not None:
         say(f"wrote {html_out}")
 

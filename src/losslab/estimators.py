@@ -414,16 +414,40 @@ class _LossGBM(BaseEstimator):
                   "seed": 0 if self.random_state is None else int(self.random_state)}
         if n_classes:
             params["num_class"] = n_classes
-        data = lgb.Dataset(X, label=y, weight=sample_weight, init_score=start)
-        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
         self.init_score_ = np.asarray(start[0], dtype=np.float64)
         self.loss_ = loss
+        self.booster_, self.n_iter_ = None, 0
+        if not splittable(X, self.min_child_samples):
+            # LightGBM's built-in objectives stop with no split here; a custom objective makes it
+            # abort ("Check failed: num_features() > 0"). Do what the built-ins do, and say so.
+            warnings.warn(f"{type(self).__name__}: no feature of the {len(X)} rows can be split "
+                          f"with min_child_samples={self.min_child_samples} rows on each side, so "
+                          "no tree can grow: the model is the loss's optimal constant (as "
+                          "LightGBM's built-in objectives give); lower min_child_samples or add "
+                          "rows", UserWarning, stacklevel=3)
+            return
+        data = lgb.Dataset(X, label=y, weight=sample_weight, init_score=start)
+        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
         self.n_iter_ = self.n_estimators
 
     def _raw(self, X):
-        check_is_fitted(self)
+        check_is_fitted(self, "init_score_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.booster_ is None:  # no split was possible: the optimal constant
+            return np.broadcast_to(self.init_score_, (len(X),) + self.init_score_.shape).copy()
         return self.booster_.predict(X, raw_score=True) + self.init_score_
+
+
+def splittable(X, min_child_samples: int) -> bool:
+    """Whether some feature has a threshold with at least ``min_child_samples`` rows on each
+    side (LightGBM's pre-filter keeps only such features; with none, no tree can grow)."""
+    X = np.asarray(X)
+    n, m = len(X), max(int(min_child_samples), 1)
+    if n < 2 * m:
+        return False
+    xs = np.sort(X, axis=0)
+    # a boundary between distinct values after the k-th row, m <= k <= n - m
+    return bool(np.any(xs[m:n - m + 1] > xs[m - 1:n - m]))
 
 
 _GBM_DOC = """

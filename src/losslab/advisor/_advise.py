@@ -26,7 +26,7 @@ import numpy as np
 from .._core import validation as V
 from .._io import progress as progress_bar
 from . import _tournament as T
-from ._inspect import decision_guide, detect_task, inspect_target
+from ._inspect import decision_guide, detect_task, inspect_target, label_text
 from ._table import TableError, check_arrays, check_target
 
 __all__ = ["Advice", "advise", "inspect_target", "decision_guide", "detect_task"]
@@ -53,6 +53,7 @@ class Advice:
     same_best_across_families: bool | None
     seconds: float = 0.0
     notes: list = field(default_factory=list)
+    tied: list = field(default_factory=list)
     oof: dict = field(default_factory=dict, repr=False)
     oof_target: np.ndarray | None = field(default=None, repr=False)
     classes: np.ndarray | None = field(default=None, repr=False)
@@ -61,7 +62,7 @@ class Advice:
         from .._io import json_types
 
         keys = ("inspection", "guide", "table", "recommendation", "recommendation_family",
-                "verdict", "agreement", "metric", "cv", "repeats", "families", "best_by_family",
+                "tied", "recommendation_text", "verdict", "agreement", "metric", "cv", "repeats", "families", "best_by_family",
                 "same_best_across_families", "seconds", "notes")
         return json_types({k: getattr(self, k) for k in keys})
 
@@ -84,6 +85,11 @@ class Advice:
                         "fit_seconds": r["fit_seconds"]})
             out.append(rec)
         return out
+
+    @property
+    def recommendation_text(self) -> str:
+        """The recommendation as a sentence, naming the losses it cannot be told apart from."""
+        return recommendation_text(self)
 
     @property
     def lower_is_better(self) -> bool:
@@ -109,8 +115,7 @@ class Advice:
         for r in self.table:
             ci = "" if r["verdict"] == "best" else (
                 f"{r['diff_mean']:+.3g} [{r['diff_low']:+.3g}, {r['diff_high']:+.3g}]")
-            verdict = {"indistinguishable": "tie (CI has 0)"}.get(r["verdict"], r["verdict"]) \
-                if compact else r["verdict"]
+            verdict = r["verdict"]
             row = [r["family"], r["candidate"], f"{r['metric_mean']:.4g} ± {r['metric_std']:.2g}",
                    ci, verdict]
             for m in names[5:]:
@@ -169,6 +174,16 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
     info = inspect_target(X, y, task, cost_under, cost_over)
     task = info["task"]
     check_target(y, cv, task, info["detected_task"])
+    if task != "regression" and y.dtype.kind == "f":
+        # class labels written as numbers: whole numbers become integer codes, others (0.5 and
+        # 1.5) their text, ordered as the numbers are, so the larger value stays the positive
+        values = np.unique(y)
+        if np.all(values == np.round(values)):
+            y = y.astype(np.int64)
+        else:
+            width = len(str(len(values)))
+            names = {v: f"{k:0{width}d}:{label_text(v)}" for k, v in enumerate(values)}
+            y = np.array([names[v] for v in y])
     if task == "multiclass" and info["costs"]:
         raise TableError("costs apply to regression (under/over-prediction) and binary "
                          "classification (missed positive/false alarm), not to multiclass")
@@ -180,9 +195,10 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
     threshold_objective = ("cost" if info["costs"] else
                            metric if metric in T.THRESHOLD_METRICS else "balanced_accuracy")
     guide = decision_guide(info)
+    split_list = T.splits(y, task, cv, repeats, seed)
+    families = _families_for_size(families, task, split_list, cv, notes)
     cands, more = T.candidates(info, y, families)
     notes += more
-    split_list = T.splits(y, task, cv, repeats, seed)
     classes = None if task == "regression" else np.unique(y)
     results = {}
     with progress_bar(len(cands) * len(split_list), "tournament", enabled=progress,
@@ -199,6 +215,7 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
     top = sorted((r for r in rows if r["verdict"] == "best"),
                  key=lambda r: r["metric_mean"] if lower else -r["metric_mean"])[0]
     verdict, agreement = _judge(guide, rows, top, metric, cv, repeats)
+    tied = tied_with(rows, top)
     for r in rows:
         if r["constant_splits"]:
             notes.append(f"{r['candidate']} ({r['family']}) predicts one constant score in "
@@ -206,6 +223,13 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
                          "optimum ignores the features there (e.g. an unweighted hinge on rare "
                          "positives), not a threshold effect; its ranking metrics are those of "
                          "a constant")
+    for r in rows:
+        if r["unconverged_fits"]:
+            notes.append(f"{r['candidate']} ({r['family']}): {r['unconverged_fits']} of "
+                         f"{r['fits']} fits stopped before converging (their solver's max_iter); "
+                         "its scores are those of the stopped fits")
+        for text in r["fit_warnings"]:
+            notes.append(f"{r['candidate']} ({r['family']}): {text}")
     same = (len(set(best_by_family.values())) == 1) if len(best_by_family) > 1 else None
     if same is not None:
         notes.append("the best loss is the same in every family" if same else
@@ -221,7 +245,8 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
                      f"{threshold_objective.replace('_', ' ')} (the threshold column: its median, "
                      "as a probability where the loss models one, else on the score)")
     advice = Advice(info, guide, rows, top["candidate"], top["family"], verdict, agreement, metric,
-                    cv, repeats, families, best_by_family, same, time.perf_counter() - t0, notes)
+                    cv, repeats, families, best_by_family, same, time.perf_counter() - t0, notes,
+                    tied=tied)
     advice.oof = {k: v[1] for k, v in results.items()}
     advice.oof_target, advice.classes = y, classes
     return advice
@@ -254,6 +279,28 @@ def _families(models, notes):
     return models
 
 
+def _families_for_size(families, task, split_list, cv, notes):
+    """The boosting family is left out (with a note) when its smallest training set cannot
+    grow one split: LightGBM keeps ``min_child_samples`` (20) rows on each side of a split."""
+    if "boosting" not in families:
+        return families
+    leaf = T.GBM_MIN_CHILD_SAMPLES
+    smallest = T.smallest_training_set(split_list, task)
+    if smallest >= 2 * leaf:
+        return families
+    need = T.rows_for_training_set(2 * leaf, task, cv)
+    why = (f"its smallest training set has {smallest} rows "
+           + ("(the inner folds that tune the threshold) " if task == "binary" else "")
+           + f"and a tree needs {2 * leaf} ({leaf} on each side of a split); with {cv} folds "
+           f"boosting takes part from about {need} rows")
+    rest = [f for f in families if f != "boosting"]
+    if not rest:
+        raise TableError(f"too few rows for the boosting family: {why}. Add linear or mlp to "
+                         "models, or lower cv")
+    notes.append(f"the boosting family is left out: {why}")
+    return rest
+
+
 def _rows(cands, results, task, metric, cv):
     lower = metric in T.LOWER_IS_BETTER
     rows = []
@@ -263,7 +310,7 @@ def _rows(cands, results, task, metric, cv):
         intervals = T.paired_intervals(values, lower, cv)
         fam_rows = []
         for c in fam:
-            per_split, _, fit_s = results[(family, c.label)]
+            per_split, _, fit_s, fit_warnings = results[(family, c.label)]
             best, mean, lo, hi = intervals[c.label]
             statistic, check, ideal = T.estimate_of(c, task)
             verdict = "best" if c.label == best else ("indistinguishable" if lo <= 0.0
@@ -283,6 +330,9 @@ def _rows(cands, results, task, metric, cv):
                 "threshold": float(np.median(per_split["threshold"])) if "threshold" in per_split
                 else None,
                 "fit_seconds": fit_s,
+                "fits": int(len(per_split[metric]) * (1 + (task == "binary") * T.INNER_FOLDS)),
+                "unconverged_fits": fit_warnings["unconverged"],
+                "fit_warnings": fit_warnings["warnings"],
                 "constant_splits": int(np.sum(per_split["constant"]))})
         fam_rows.sort(key=lambda r: r["metric_mean"] if lower else -r["metric_mean"])
         rows += fam_rows
@@ -290,15 +340,17 @@ def _rows(cands, results, task, metric, cv):
 
 
 def _judge(guide, rows, top, metric, cv, repeats):
-    """The rule of thumb against the measurement, in the recommended family."""
+    """The rule of thumb against the measurement, in the recommended family: "agrees" when a
+    loss the rule names is the best or cannot be told apart from it (its interval holds 0),
+    "disagrees" when every loss it names is worse, "cannot tell" when it names none there."""
     rule = guide["losses"]
     fam = [r for r in rows if r["family"] == top["family"]]
-    in_rule = [r for r in fam if r["candidate"] in rule or r["loss"] in rule]
+    in_rule = [r for r in fam if r["candidate"] in rule]
     what = "business cost" if metric == "cost" else metric
     best_txt = (f"{top['candidate']} ({top['family']}) has the best {what} "
                 f"({top['metric_mean']:.4g} ± {top['metric_std']:.2g} over {cv} x {repeats} "
                 "splits)")
-    if top["candidate"] in rule or top["loss"] in rule:
+    if top["candidate"] in rule:
         return "agrees", f"The measurement agrees with the rule of thumb: {best_txt}."
     if not in_rule:
         return "cannot tell", (f"The rule of thumb ({', '.join(rule)}) has no candidate in the "
@@ -306,13 +358,29 @@ def _judge(guide, rows, top, metric, cv, repeats):
     close = [r for r in in_rule if r["verdict"] == "indistinguishable"]
     if close:
         r = close[0]
-        return "cannot tell", (f"Cannot tell whether the measurement agrees with the rule of "
-                               f"thumb ({', '.join(rule)}): {best_txt}, and the rule's "
-                               f"{r['candidate']} differs by {r['diff_mean']:.3g} with a 95% "
-                               f"interval [{r['diff_low']:.3g}, {r['diff_high']:.3g}] that "
-                               "includes 0.")
+        return "agrees", (f"The measurement agrees with the rule of thumb ({', '.join(rule)}): "
+                          f"{best_txt}, and the rule's {r['candidate']} cannot be told apart "
+                          f"from it (difference {r['diff_mean']:.3g}, 95% interval "
+                          f"[{r['diff_low']:.3g}, {r['diff_high']:.3g}], which includes 0).")
     r = in_rule[0]
     return "disagrees", (f"The measurement disagrees with the rule of thumb ({', '.join(rule)}): "
                          f"{best_txt}; the rule's best, {r['candidate']}, is worse by "
                          f"{r['diff_mean']:.3g} (95% interval [{r['diff_low']:.3g}, "
                          f"{r['diff_high']:.3g}]).")
+
+
+def tied_with(rows, top) -> list:
+    """The candidates of the recommended family that cannot be told apart from it."""
+    return [r["candidate"] for r in rows if r["family"] == top["family"]
+            and r["verdict"] == "indistinguishable"]
+
+
+def recommendation_text(advice) -> str:
+    """The recommendation as one sentence: the best mean, and the losses it cannot be told
+    apart from (then the data do not choose between them)."""
+    head = f"{advice.recommendation} ({advice.recommendation_family})"
+    if not advice.tied:
+        return f"{head}: better than every other candidate of its family (95% intervals)"
+    return (f"{head} has the best mean, but cannot be told apart from "
+            f"{', '.join(advice.tied)} (their 95% intervals include 0): on these data any of "
+            "them is as good a choice")

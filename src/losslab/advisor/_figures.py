@@ -94,7 +94,7 @@ def html_page(advice, title="losslab advise") -> str:
              f" (detected: {e(str(info['detected_task']))}, {e(info['detected_because'])}).</p>",
              f"<p>Decision guide: {e(', '.join(advice.guide['losses']))}. "
              f"{e(' '.join(advice.guide['reasons']))}</p>",
-             f"<p><b>Recommendation: {e(advice.recommendation)}</b> ({e(advice.recommendation_family)}). "
+             f"<p><b>Recommendation: {e(advice.recommendation_text)}</b>. "
              f"{e(advice.agreement)}</p>", table_html(advice)]
     parts += [f"<p>{e(n)}</p>" for n in advice.notes]
     for name, fig in figures(advice).items():

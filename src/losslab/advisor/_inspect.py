@@ -71,7 +71,17 @@ def inspect_target(X, y, task="auto", cost_under=None, cost_over=None) -> dict:
         yv = np.asarray(y, dtype=np.float64)
         Xs = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
         A = np.column_stack([Xs, np.ones(len(yv))])
-        r = yv - A @ np.linalg.lstsq(A, yv, rcond=None)[0]
+        coef, _, rank, _ = np.linalg.lstsq(A, yv, rcond=None)
+        if len(yv) - rank >= len(yv) / 2:
+            r = yv - A @ coef
+            out["residuals_of"] = "a least-squares fit on the features"
+        else:
+            # with rank(A) close to the rows (more features than rows) the fit interpolates:
+            # its residuals (~1e-14) say nothing about the noise, so read the target itself
+            r = yv - np.median(yv)
+            out["residuals_of"] = (f"the target's median: {int(rank)} independent features for "
+                                   f"{len(yv)} rows would fit the noise, leaving residuals of "
+                                   "zero")
         med = float(np.median(r))
         mad = float(np.median(np.abs(r - med)))
         q = np.quantile(r, [0.01, 0.25, 0.75, 0.99])
@@ -89,7 +99,7 @@ def inspect_target(X, y, task="auto", cost_under=None, cost_over=None) -> dict:
         out["heavy_tailed"] = bool(out["outlier_share"] > 0.01 or out["tail_ratio"] > 1.5)
     else:
         values, counts = np.unique(y, return_counts=True)
-        out["classes"] = {str(v): int(c) for v, c in zip(values, counts)}
+        out["classes"] = {label_text(v): int(c) for v, c in zip(values, counts)}
         out["minority_share"] = float(counts.min() / counts.sum())
         out["imbalance_ratio"] = float(counts.max() / counts.min())
         out["imbalanced"] = bool(out["minority_share"] < 0.2 if len(values) == 2
@@ -97,8 +107,24 @@ def inspect_target(X, y, task="auto", cost_under=None, cost_over=None) -> dict:
     return out
 
 
+def label_text(v) -> str:
+    """A class label as a person wrote it: class codes read as 1.0 are shown as 1."""
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def decision_guide(info: dict) -> dict:
-    """The course's decision tree for this situation: the losses it suggests, and why."""
+    """The course's decision tree for this situation: the losses it suggests, and why (each
+    reason a sentence)."""
+    guide = _guide(info)
+    guide["reasons"] = [r[:1].upper() + r[1:] + ("" if r.endswith(".") else ".")
+                        for r in guide["reasons"]]
+    return guide
+
+
+def _guide(info: dict) -> dict:
     task, costs = info["task"], info["costs"]
     if task == "regression":
         if costs:

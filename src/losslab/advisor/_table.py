@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import re
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["TableError", "read_csv", "check_arrays", "check_target"]
 
-MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+MISSING = {"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "?", "-"}
 # Beyond this magnitude a value's square overflows float64 once summed over a table's rows:
 # standardising a column or a squared error would give inf or NaN.
 HUGE = 1e150
+# A number as CSV files write it, in ASCII: Python's float() also takes "1_000" and
+# Arabic-Indic or full-width digits, which a spreadsheet would show as text.
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity)", re.I | re.A)
+DELIMITERS = ",\t;|"
+WHERE = "\x00"  # where a one-problem message names the file
 
 
 class TableError(ValueError):
@@ -29,20 +36,32 @@ class TableError(ValueError):
 
 
 def _float(v):
-    try:
-        return float(v)
-    except ValueError:
+    if not NUMBER.fullmatch(v.strip()):
         return None
+    return float(v)
+
+
+def _sniff(text: str) -> str:
+    """The delimiter: a comma unless the header row splits on tab, semicolon or pipe and a comma
+    does not."""
+    header = text.splitlines()[0] if text else ""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    if counts[","] == 0 and any(counts[d] for d in "\t;|"):
+        return max("\t;|", key=counts.get)
+    return ","
 
 
 def read_csv(path, target: str):
-    """(X float array, y array, feature names) from a CSV with a header row.
+    """(X float array, y array, feature names) from a CSV with a header row (comma-separated,
+    or tab-, semicolon- or pipe-separated when the header row says so).
 
-    Features must be numeric; the target may be numbers or class labels (strings)."""
+    Features must be numeric; the target may be numbers or class labels (strings). Every
+    problem of the table is reported at once, in one ``TableError``."""
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+        text = path.read_text(encoding="utf-8-sig")
+        delimiter = _sniff(text)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise TableError(f"cannot read {str(path)!r}: {exc}") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
@@ -50,26 +69,28 @@ def read_csv(path, target: str):
         raise TableError(f"{str(path)!r} has no data rows (a header row and at least one row "
                          "of values are needed)")
     header = [h.strip() for h in rows[0]]
-    seen = {}
-    for j, h in enumerate(header):
-        if h in seen:
-            raise TableError(f"column name {h!r} appears twice in {str(path)!r} (columns "
-                             f"{seen[h] + 1} and {j + 1}): rename one, every column must have "
-                             "its own name")
-        seen[h] = j
-    if target not in header:
-        lower = {h.lower(): h for h in header}
-        close = [lower[c] for c in difflib.get_close_matches(target.lower(), list(lower), n=3,
-                                                             cutoff=0.5)]
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "."
-        raise TableError(f"no column {target!r} in {str(path)!r}{hint} The columns are: "
-                         f"{', '.join(header)}")
     body = rows[1:]
     bad_len = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
     if bad_len:
         raise TableError(f"{len(bad_len)} rows do not have {len(header)} fields (first at line "
                          f"{bad_len[0]} of {str(path)!r})")
-    cols = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
+    problems = []
+    seen = {}
+    for j, h in enumerate(header):
+        if h in seen:
+            problems.append(f"column name {h!r} appears twice (columns {seen[h] + 1} and "
+                            f"{j + 1}): rename one, every column must have its own name")
+        seen.setdefault(h, j)
+    if target not in header:
+        lower = {h.lower(): h for h in header}
+        close = [lower[c] for c in difflib.get_close_matches(target.lower(), list(lower), n=3,
+                                                             cutoff=0.5)]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        problems.append(f"no column {target!r}{WHERE}{hint} (the columns are: "
+                        f"{', '.join(header)})")
+    cols = {}
+    for j, h in enumerate(header):
+        cols.setdefault(h, [r[j].strip() for r in body])
     missing = {h: [i + 2 for i, v in enumerate(vals) if v.lower() in MISSING]
                for h, vals in cols.items()}
     missing = {h: lines for h, lines in missing.items() if lines}
@@ -78,43 +99,73 @@ def read_csv(path, target: str):
         where = "; ".join(f"column {h!r}: {len(v)} (line{'s' if len(v) > 1 else ''} "
                           f"{', '.join(map(str, v[:5]))}{', ...' if len(v) > 5 else ''})"
                           for h, v in missing.items())
-        raise TableError(f"{total} missing value{'s' if total > 1 else ''} in {str(path)!r}: "
-                         f"{where}. Drop those rows or fill them in (impute) first.")
-    features = [h for h in header if h != target]
+        problems.append(f"{total} missing value{'s' if total > 1 else ''}{WHERE}: {where}; "
+                        "drop those rows or fill them in (impute) first")
+    features = [h for h in dict.fromkeys(header) if h != target]
     if not features:
-        raise TableError(f"{str(path)!r} has no feature columns besides the target {target!r}")
+        problems.append(f"no feature columns besides the target {target!r}")
     text_cols = {}
     for h in features:
-        for v in cols[h]:
-            if _float(v) is None:
-                text_cols[h] = v
+        for i, v in enumerate(cols[h]):
+            if v.lower() not in MISSING and _float(v) is None:
+                text_cols[h] = (v, i + 2)
                 break
     if text_cols:
-        listed = ", ".join(f"{h!r} (e.g. {v!r})" for h, v in text_cols.items())
-        raise TableError(f"non-numeric feature column{'s' if len(text_cols) > 1 else ''}: {listed}. "
-                         "Encode categories as numbers (one-hot columns for unordered categories) "
-                         "or drop those columns.")
-    X = np.array([[float(v) for v in cols[h]] for h in features]).T
-    ys = cols[target]
+        listed = ", ".join(f"{h!r} (e.g. {v!r} at line {line})"
+                           for h, (v, line) in text_cols.items())
+        problems.append(f"non-numeric feature column{'s' if len(text_cols) > 1 else ''}: "
+                        f"{listed}; encode categories as numbers (one-hot columns for unordered "
+                        "categories), write numbers in plain digits (1000, 1.5e3), or drop those "
+                        "columns")
+    ys = cols.get(target, [])
     yf = [_float(v) for v in ys]
-    y = np.array(yf, dtype=np.float64) if all(v is not None for v in yf) else np.array(ys)
-    for j, h in enumerate(features):
-        _check_magnitude(X[:, j], f"feature column {h!r}", lambda i: f"line {i + 2}")
-    if y.dtype.kind == "f":
-        _check_magnitude(y, f"target column {target!r}", lambda i: f"line {i + 2}")
+    odd = [(i + 2, v) for i, (v, f) in enumerate(zip(ys, yf))
+           if f is None and v.lower() not in MISSING]
+    if target in cols and odd and len(odd) < len(ys) / 2:
+        listed = ", ".join(f"{v!r} at line {line}" for line, v in odd[:5])
+        problems.append(f"the target column {target!r} holds numbers except {len(odd)} "
+                        f"cell{'s' if len(odd) > 1 else ''} ({listed}{', ...' if len(odd) > 5 else ''})"
+                        ": fix or drop those rows")
+    if not problems:
+        X = np.array([[float(v) for v in cols[h]] for h in features]).T
+        y = np.array(yf, dtype=np.float64) if not odd else np.array(ys)
+        for j, h in enumerate(features):
+            problems += _magnitude_problems(X[:, j], f"feature column {h!r}",
+                                            lambda i: f"line {i + 2}")
+        if y.dtype.kind == "f":
+            problems += _magnitude_problems(y, f"target column {target!r}",
+                                            lambda i: f"line {i + 2}")
+    if problems:
+        if delimiter == "," and len(header) == 1 and any(d in header[0] for d in "\t;| "):
+            problems.insert(0, f"the file has one column named {header[0]!r}: is it separated "
+                               "by something other than commas, tabs, semicolons or pipes?")
+        if len(problems) == 1:  # one problem: the path where the sentence names it
+            text = problems[0]
+            raise TableError(text.replace(WHERE, f" in {str(path)!r}") if WHERE in text
+                             else f"{str(path)!r}: {text}")
+        raise TableError(f"{len(problems)} problems in {str(path)!r}: " + " ".join(
+            f"({k}) {p.replace(WHERE, '')}." for k, p in enumerate(problems, 1)))
     return X, y, features
+
+
+def _magnitude_problems(values, what, where):
+    bad = ~np.isfinite(values) | (np.abs(np.where(np.isfinite(values), values, 0.0)) > HUGE)
+    if not np.any(bad):
+        return []
+    i = int(np.flatnonzero(bad)[0])
+    kind = ("NaN" if np.isnan(values[i]) else "infinite" if not np.isfinite(values[i])
+            else f"{values[i]:.3g}")
+    return [f"{what} has {int(bad.sum())} value{'s' if bad.sum() > 1 else ''} that cannot be "
+            f"computed with (first: {kind} at {where(i)}): values must be finite and within "
+            f"+-{HUGE:.0e}, since their squares overflow; rescale the column (e.g. to "
+            "thousands) or take its logarithm"]
 
 
 def _check_magnitude(values, what, where):
     """Infinite values, or values beyond HUGE, refused with the first place they occur."""
-    bad = ~np.isfinite(values) | (np.abs(np.where(np.isfinite(values), values, 0.0)) > HUGE)
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        kind = "infinite" if not np.isfinite(values[i]) else f"{values[i]:.3g}"
-        raise TableError(f"{what} has {int(bad.sum())} value{'s' if bad.sum() > 1 else ''} that "
-                         f"cannot be computed with (first: {kind} at {where(i)}): values must be "
-                         f"finite and within +-{HUGE:.0e}, since their squares overflow; rescale "
-                         "the column (e.g. to thousands) or take its logarithm")
+    problems = _magnitude_problems(values, what, where)
+    if problems:
+        raise TableError(problems[0])
 
 
 def check_arrays(X, y):

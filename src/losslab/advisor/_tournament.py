@@ -125,6 +125,27 @@ def make_estimator(c: Candidate, task: str, seed: int, n_train: int):
     return est
 
 
+GBM_MIN_CHILD_SAMPLES = 20  # LightGBM's default rows per leaf, which the boosting family uses
+INNER_FOLDS = 3  # binary: the training fold's own out-of-fold scores tune the threshold
+
+
+def smallest_training_set(split_list, task) -> int:
+    """The fewest rows any fit of the tournament trains on (binary: the inner folds)."""
+    n = min(len(tr) for tr, _ in split_list)
+    return n - -(-n // INNER_FOLDS) if task == "binary" else n
+
+
+def rows_for_training_set(need: int, task: str, cv: int) -> int:
+    """The fewest table rows whose smallest training set (as ``smallest_training_set``) has at
+    least ``need`` rows with ``cv`` folds (class stratification can move it by a row or two)."""
+    n = need
+    while True:
+        train = n - -(-n // cv)
+        if (train - -(-train // INNER_FOLDS) if task == "binary" else train) >= need:
+            return n
+        n += 1
+
+
 def splits(y, task, cv, repeats, seed):
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
@@ -265,6 +286,29 @@ def run_candidate(c, X, y, task, split_list, cv, seed, threshold_objective, cost
                   advance=None):
     """Per-split metrics (dict of lists), out-of-fold predictions of the first repeat, and the
     mean fit seconds."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always", UserWarning)
+        out = _run_candidate(c, X, y, task, split_list, cv, seed, threshold_objective, costs,
+                             classes, advance)
+    # what the fits warned about becomes part of the result (counted, one line each), never a
+    # stream of identical warnings on the terminal
+    unconverged = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, (ConvergenceWarning, UserWarning)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    other = sorted({str(w.message).split(":")[0] + ": " + str(w.message).split(":", 1)[-1].strip()
+                    for w in caught if not issubclass(w.category, ConvergenceWarning)
+                    and issubclass(w.category, UserWarning)})
+    return out + ({"unconverged": unconverged, "warnings": other},)
+
+
+def _run_candidate(c, X, y, task, split_list, cv, seed, threshold_objective, costs, classes,
+                   advance=None):
     from sklearn.model_selection import StratifiedKFold
 
     per_split, fit_seconds = {}, []

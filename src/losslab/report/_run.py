@@ -233,7 +233,7 @@ def _labs(*lab_names, view=None):
         for name in lab_names:
             r = labs.run(name, seed=ctx.seed)
             ctx.results.setdefault("labs", {})[name] = r.to_dict()
-            blocks += [_text("h3", f"{r.title} ({r.seconds:.1f} s)"), _claims(r.claims),
+            blocks += [_text("h3", r.title), _claims(r.claims),
                        ctx.figure(r.figure(), f"lab-{name}", r.title)]
             blocks += [_details(f"table: {key.replace('_', ' ')} ({len(rows)} rows)",
                                 [_table(rows, note=_TABLE_NOTES.get((name, key), ""))])
@@ -340,7 +340,8 @@ def _advisor(ctx):
         adv[demo] = a.to_dict()
         columns = a.columns()
         blocks += [_text("h3", f"{demo}: recommendation {a.recommendation} "
-                               f"({a.recommendation_family}, {a.seconds:.1f} s)"),
+                               f"({a.recommendation_family})"),
+                   _text("para", f"Recommendation: {a.recommendation_text}."),
                    _text("para", "Decision guide: " + ", ".join(a.guide["losses"]) + ". "
                          + " ".join(a.guide["reasons"])),
                    _text("para", f"{a.agreement} (verdict: {a.verdict})"),
