@@ -117,7 +117,7 @@ def test_binary_and_multinomial_cross_entropy_match_logistic_regression(rng, sca
     labels = np.array([rng.choice(3, p=np.exp(r) / np.exp(r).sum()) for r in logits])
     w = _weights(rng, 400, weighted)
     for y, loss in ((labels == 1, "bce"), (labels, "sparse_cce")):
-        est = LossClassifier(loss).fit(X, y, sample_weight=w)
+        est = LossClassifier(loss, alpha=0).fit(X, y, sample_weight=w)
         ref = LogisticRegression(C=np.inf, tol=1e-14, max_iter=100000).fit(Xs, y, sample_weight=w)
         # oracle: LogisticRegression without penalty (lbfgs), fitted on standardised features
         # (its own problem is the same up to the reparametrisation); J compared on X
@@ -203,7 +203,7 @@ def test_iris_reaches_logistic_regressions_log_loss():
     from sklearn.metrics import log_loss
 
     X, y = load_iris(return_X_y=True)
-    est = LossClassifier().fit(X, y)
+    est = LossClassifier(alpha=0).fit(X, y)
     ref = LogisticRegression(C=np.inf, tol=1e-14, max_iter=100000).fit(X, y)
     # oracle: scikit-learn's log_loss of LogisticRegression without penalty (0.0397)
     assert log_loss(y, est.predict_proba(X)) <= log_loss(y, ref.predict_proba(X)) * (1 + REL)
@@ -244,3 +244,69 @@ def test_fit_linear_errors(rng):
         fit_linear(ll.get("mse"), X, y, solver="simplex")
     with pytest.raises(ValueError, match="X must be finite; 1 of 40 values are NaN"):
         fit_linear(ll.get("mse"), np.where(np.arange(40).reshape(20, 2) == 3, np.nan, X), y)
+
+
+# ---- the classifier's default penalty and separable data --------------------------------------
+
+
+def test_default_classifier_is_logistic_regressions_default():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    est = LossClassifier().fit(X, y)
+    assert est.alpha_ == pytest.approx(1.0 / len(y), rel=1e-15)
+    # oracle: LogisticRegression() (L2, C = 1) refined to tol 1e-14; the same objective up to
+    # the factor C n, so losslab's J at sklearn's solution is >= its own optimum
+    ref = LogisticRegression(tol=1e-14, max_iter=100000).fit(X, y)
+    ref_j = linear_objective(est.loss_, X, y.astype(float), ref.coef_[0], ref.intercept_,
+                             alpha=est.alpha_)
+    _assert_at_optimum(est.objective_, ref_j, exact_reference=True)
+    np.testing.assert_allclose(est.coef_, ref.coef_[0], rtol=1e-5)  # sklearn's lbfgs tolerance
+    # before: max |coef| 1.1e6 and 97.9% of probabilities exactly 0 or 1
+    p = est.predict_proba(X)[:, 1]
+    assert np.max(np.abs(est.coef_)) < 10 and np.mean((p == 0) | (p == 1)) == 0.0
+
+
+def test_unpenalised_fit_on_separable_data_warns():
+    from sklearn.datasets import load_breast_cancer, load_iris
+
+    from losslab.estimators import SeparationWarning, _separating_hyperplane_exists
+
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(SeparationWarning, match="linearly separable .* optimum lies at infinity"):
+        LossClassifier(alpha=0).fit(X, y)
+    # hinge reaches zero loss at a finite margin: separable data have an optimum, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        LossClassifier("hinge", alpha=0).fit(X, y)
+        Xi, yi = load_iris(return_X_y=True)  # versicolor and virginica overlap: not separable
+        LossClassifier("sparse_cce", alpha=0).fit(Xi, yi)
+    # the LP itself, against constructions with a known answer
+    rng = np.random.default_rng(0)
+    blobs = np.concatenate([rng.normal(size=(30, 2)) + c for c in ([0, 0], [10, 0], [0, 10])])
+    codes = np.repeat(np.arange(3), 30)
+    everyone = np.ones(90, dtype=bool)
+    assert _separating_hyperplane_exists(blobs, codes, 3, everyone)
+    assert not _separating_hyperplane_exists(Xi, yi, 3, np.ones(150, dtype=bool))
+    xor = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=float)
+    assert not _separating_hyperplane_exists(xor, np.array([0, 0, 1, 1]), 2, np.ones(4, bool))
+
+
+@pytest.mark.timeout(60)
+def test_penalised_hinge_qp_does_not_cycle():
+    from sklearn.datasets import make_blobs
+    from scipy.optimize import minimize
+
+    # before: HiGHS's QP on the u - v form cycled for ever on these 21 rows (alpha = 1/21)
+    X, y = make_blobs(random_state=0, n_samples=21)
+    X -= X.min()
+    est = LossClassifier("hinge", alpha=1 / 21).fit(X, y == 0)
+    # oracle: Powell's derivative-free search from the solution cannot lower J
+    fun = lambda t: linear_objective(est.loss_, X, (y == 0).astype(float), t[:2], t[2:],  # noqa
+                                     alpha=1 / 21)
+    res = minimize(fun, np.r_[est.coef_, est.intercept_], method="Powell",
+                   options={"xtol": 1e-12, "ftol": 1e-15})
+    _assert_at_optimum(est.objective_, res.fun, exact_reference=True)

@@ -71,6 +71,93 @@ def _classes(est, X, y, sample_weight):
     return X, y, sample_weight, encoder.transform(y)
 
 
+class SeparationWarning(UserWarning):
+    """The training data are separable and the unpenalised loss has no optimum."""
+
+
+def _infimum_at_infinity(loss, k) -> bool:
+    """Whether the loss keeps falling as every training margin grows (cross-entropy, focal,
+    logistic, exponential), measured on the loss: then separable data have no optimum. Margin
+    losses (hinge) reach 0 at a finite margin, and label smoothing turns back up."""
+    probabilities = getattr(loss, "from_logits", True) is False  # a sigmoid/softmax head
+
+    def at(z):  # the loss of one row whose true class leads every other by the margin z
+        if loss.task == "binary":
+            out = np.full(1, z)
+            return float(loss(np.ones(1), N.sigmoid(np, out) if probabilities else out))
+        out = np.eye(1, k) * z
+        out = N.softmax(np, out, axis=1) if probabilities else out
+        target = np.zeros(1, dtype=np.int64) if loss.shape_rule == "class_index" else np.eye(1, k)
+        return float(loss(target, out))
+
+    try:
+        low, high = at(10.0), at(20.0)
+    except (ValueError, TypeError):  # a loss this check cannot evaluate: say nothing
+        return False
+    return 0.0 < high < low
+
+
+def _separating_hyperplane_exists(X, codes, k, active) -> bool:
+    """An LP (HiGHS): is there (W, b) with every active row's class score at least 1 above every
+    other class's (two classes: y (w.x + b) >= 1)? Feasible exactly when the rows are linearly
+    separable."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    X, codes = X[active], codes[active]
+    n, d = X.shape
+    Xb = np.column_stack([X, np.ones(n)])
+    if k == 2:
+        s = np.where(codes == 1, 1.0, -1.0)
+        A = -(s[:, None] * Xb)
+        res = linprog(np.zeros(d + 1), A_ub=A, b_ub=-np.ones(n), bounds=(None, None),
+                      method="highs")
+        return res.status == 0
+    rows, cols, vals = [], [], []
+    r = 0
+    for i in range(n):
+        for j in range(k):
+            if j == codes[i]:
+                continue
+            for c, sign in ((codes[i], -1.0), (j, 1.0)):  # -(score_yi - score_j) <= -1
+                rows += [r] * (d + 1)
+                cols += list(range(c * (d + 1), (c + 1) * (d + 1)))
+                vals += list(sign * Xb[i])
+            r += 1
+    A = coo_matrix((vals, (rows, cols)), shape=(r, k * (d + 1))).tocsr()
+    res = linprog(np.zeros(k * (d + 1)), A_ub=A, b_ub=-np.ones(r), bounds=(None, None),
+                  method="highs")
+    return res.status == 0
+
+
+def _warn_if_separable(est, loss, X, codes, sample_weight, k):
+    """With alpha=0: warn when the training rows are separable and the loss's optimum lies at
+    infinity, so that the coefficients are wherever the solver stopped (detected: the fitted
+    model separates the rows, or an LP finds a hyperplane that does)."""
+    if est._one_vs_rest or not _infimum_at_infinity(loss, k):
+        return
+    active = sample_weight > 0
+    scores = est.decision_function(X)
+    if scores.ndim == 1:
+        sep = np.all(np.where(codes == 1, scores, -scores)[active] > 0)
+    else:
+        true = scores[np.arange(len(codes)), codes]
+        other = np.where(np.eye(k, dtype=bool)[codes], -np.inf, scores).max(axis=1)
+        sep = np.all((true - other)[active] > 0)
+    how = "the fitted model classifies every training row correctly"
+    if not sep and int(active.sum()) * (k - 1) <= 200_000:
+        sep = _separating_hyperplane_exists(X, codes, k, active)
+        how = "a linear programme finds a hyperplane that classifies every training row"
+    if not sep:
+        return
+    big = float(np.max(np.abs(est.coef_))) if np.size(est.coef_) else 0.0
+    warnings.warn(f"{type(est).__name__}(alpha=0): the training data are linearly separable "
+                  f"({how}), so {loss.name}'s optimum lies at infinity: the coefficients (largest "
+                  f"|coef| {big:.3g}) are where the solver stopped, and probabilities go to 0 and "
+                  "1. Use a penalty: alpha='auto' (the default, 1/n: LogisticRegression's C=1) "
+                  "or any alpha > 0", SeparationWarning, stacklevel=3)
+
+
 def _models_probabilities(est):
     """Whether the estimator's loss models probabilities (it has ``from_logits``)."""
     name = "bce" if est.loss is None else est.loss
@@ -132,6 +219,7 @@ class _LossEstimator(BaseEstimator):
                              f"solver ({solver!r}) reaches the optimum of the training objective")
         self.loss_ = loss
         self.model_ = model
+        self.alpha_ = self._alpha(sample_weight)
         if solver in _EXACT or solver == "auto":
             self._solve(model, loss, X, y, sample_weight, n_outputs, solver)
         else:
@@ -142,12 +230,26 @@ class _LossEstimator(BaseEstimator):
             if model.n_outputs == 1:
                 self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
 
+    def _alpha(self, sample_weight):
+        """The L2 strength of this fit: ``alpha``, or for ``"auto"`` 1 / sum(sample_weight) (1/n
+        unweighted), which is scikit-learn's ``LogisticRegression(C=1)``: its objective
+        C sum(w l) + ||W||^2 / 2, divided by C sum(w), is losslab's weighted mean loss plus
+        alpha / 2 ||W||^2 with alpha = 1 / (C sum(w))."""
+        if isinstance(self.alpha, str):
+            if self.alpha != "auto":
+                raise ValueError(f"alpha must be a number >= 0 or 'auto', got {self.alpha!r}")
+            return 1.0 / float(np.sum(sample_weight))
+        alpha = float(self.alpha)
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"alpha must be a finite number >= 0 or 'auto', got {self.alpha!r}")
+        return alpha
+
     def _solve(self, model, loss, X, y, sample_weight, n_outputs, solver):
         from .solvers import fit_linear
 
         tol = _EXACT_TOL if self.tol is None else self.tol
         head = _models.head_for(loss, n_outputs)
-        fit = fit_linear(loss, X, y, sample_weight=sample_weight, alpha=self.alpha,
+        fit = fit_linear(loss, X, y, sample_weight=sample_weight, alpha=self.alpha_,
                          n_outputs=n_outputs, head=head, solver=solver, max_iter=self.max_iter,
                          tol=tol)
         model.params["W"] = fit.coef
@@ -178,7 +280,7 @@ class _LossEstimator(BaseEstimator):
                               batch_size=self.batch_size, sample_weight=w,
                               validation_data=validation, early_stopping=self.early_stopping,
                               patience=self.patience, tol=None if self.early_stopping else tol,
-                              l2=self.alpha, seed=seed, progress=False)
+                              l2=self.alpha_, seed=seed, progress=False)
         self.solver_, self.n_iter_ = solver, self.history_.epochs
         self.objective_ = float(self.history_.loss[-1])
         if not (self.history_.converged or self.history_.stopped_early):
@@ -205,7 +307,13 @@ _COMMON_DOC = """
         (``None``: all samples each step).
     max_iter : the solver's iteration limit (``None``: 100 Newton iterations, 2000 L-BFGS
         iterations, no limit for HiGHS, 200 epochs for a first-order optimiser).
-    alpha : L2 penalty on the weights (not the biases): alpha / 2 * ||W||^2 added to the mean loss.
+    alpha : L2 penalty on the weights (not the biases): alpha / 2 * ||W||^2 added to the
+        (weighted) mean loss. The regressor's default is 0 (least squares, Huber, ... exactly);
+        the classifier's is ``"auto"``: 1 / sum(sample_weight), i.e. 1/n, which is scikit-learn's
+        ``LogisticRegression(C=1)`` and ``LinearSVC(C=1)``. Without a penalty, data that a
+        hyperplane separates have no optimum for cross-entropy-like losses (it lies at
+        infinity); ``LossClassifier(alpha=0)`` detects that (the fitted model, or a linear
+        programme, exhibits the separating hyperplane) and warns (``SeparationWarning``).
     tol : exact solvers stop when J is exact to ``tol`` relative (``None``: 1e-10); first-order
         ones when the training cost has not improved by tol * max(1, |J|) for ``patience``
         epochs (``None``: 1e-6). A solver that stops first raises ``ConvergenceWarning``.
@@ -215,7 +323,8 @@ _COMMON_DOC = """
 
     Attributes
     ----------
-    model_ : the fitted ``losslab.models`` model; loss_ : the loss; solver_ : the solver used;
+    model_ : the fitted ``losslab.models`` model; loss_ : the loss; alpha_ : the penalty used
+    (``"auto"`` resolved); solver_ : the solver used;
     n_iter_ : its iterations (epochs for a first-order optimiser); objective_ : the training
     objective J at the solution; history_ : the first-order ``History`` (None for exact
     solvers); coef_, intercept_ : for linear models, on the user's feature scale;
@@ -302,7 +411,7 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
 
     def __init__(self, loss=None, *, loss_params=None, hidden_layer_sizes=(), activation="relu",
                  residual=False, solver="auto", learning_rate=0.01, max_iter=None,
-                 batch_size=None, alpha=0.0, tol=None, patience=10, early_stopping=False,
+                 batch_size=None, alpha="auto", tol=None, patience=10, early_stopping=False,
                  validation_fraction=0.1, random_state=None):
         self.loss = loss
         self.loss_params = loss_params
@@ -335,6 +444,8 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
             n_outputs, task = k, "multiclass"
             target = codes if loss.shape_rule == "class_index" else np.eye(k)[codes]
         self._fit(loss, X, target, sample_weight, n_outputs, task)
+        if self.alpha_ == 0.0 and not self.hidden_layer_sizes:
+            _warn_if_separable(self, loss, X, codes, sample_weight, k)
         return self
 
     def decision_function(self, X):

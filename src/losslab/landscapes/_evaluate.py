@@ -404,7 +404,7 @@ class ModelSpec:
 
 
 def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint, *, spec=None,
-              executor=None, progress=False):
+              executor=None, progress=False, description=""):
     """The grid's values, chunk by chunk: from the store where a chunk is there and sound, else
     computed (here, or by ``executor`` from ``spec``) and written to the store."""
     from .._io import progress as progress_bar
@@ -419,8 +419,10 @@ def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint, *
     if store is None and worker is None and kind == "serial" and hasattr(evaluator, "outer"):
         return evaluator.outer(alpha, beta), 0, n_points, {}
     if store is not None:
+        grid = " x ".join(str(n) for n in shape)
         plan = open_store(store, fingerprint, shape, chunk_points,
-                          (alpha,) if beta is None else (alpha, beta))
+                          (alpha,) if beta is None else (alpha, beta),
+                          description=f"{description}, grid {grid}" if description else "")
     else:
         plan = Layout(shape, chunk_points)
     if worker is not None:
@@ -523,7 +525,8 @@ def landscape(model: Model, loss, X, y, *, plane: Plane, alpha, beta=None, sampl
     spec = ModelSpec(method, model, loss, X, y, w, plane)
     values, missing, chunk_points, info = _run_grid(
         evaluator, alpha, beta, chunk_bytes, store, worker, fp, spec=spec, executor=executor,
-        progress=progress)
+        progress=progress, description=f"{loss!r} of {type(model).__name__}({model.n_features}"
+                                       f" features) on {len(X)} rows, {method}")
     return Landscape(plane, alpha, beta, values, method, loss.name, time.perf_counter() - t0,
                      missing, {"chunk_points": chunk_points, "loss": repr(loss), **info})
 

@@ -229,8 +229,10 @@ def torch_landscape(module, loss_fn, X, y, *, plane: Plane, alpha, beta=None, ba
                 ev.decide(np.zeros((min(4, alpha.size), 1 if beta is None else 2)))
             spec = TorchSpec(module, loss_fn, cost.X.cpu().numpy(), cost.y.cpu().numpy(),
                              plane, ev.batch)
-        values, missing, cp, info = _run_grid(ev, alpha, beta, chunk_points, store, worker, fp,
-                                              spec=spec, executor=executor, progress=progress)
+        values, missing, cp, info = _run_grid(
+            ev, alpha, beta, chunk_points, store, worker, fp, spec=spec, executor=executor,
+            progress=progress, description=f"{type(module).__name__} with {loss_fn!r} on "
+                                           f"{len(cost.X)} rows")
     finally:
         module.train(was_training)
     meta = {"batched": bool(ev.batch) if ev.batch != "auto" else None, "pilot_seconds_per_point":

@@ -99,6 +99,81 @@ def _solve_dual(Xa, t, lo, hi, pen, alpha, max_iter):
 
 
 def _primal_qp(Xa, t, lo, hi, pen, max_iter):
+    """min sum_i xi_i + sum_j pen_j / 2 W_j^2  s.t.  xi_i >= hi_i r_i, xi_i >= lo_i r_i,
+    xi >= 0, r = t - X beta: the penalised problem (a QP with a diagonal hessian on the
+    weights) by highspy, in epigraph form: one slack per sample, a row for each non-zero slope.
+    (The form with a positive and a negative part per residual, u - v = r, left HiGHS's QP
+    solver cycling on small separable hinge problems.)"""
+    from scipy.sparse import coo_matrix
+
+    highspy = _highspy()
+    n, p = Xa.shape
+    d = p - 1
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if max_iter is not None:
+        h.setOptionValue("qp_iteration_limit", int(max_iter))
+    n_cols = p + n
+    inf = highspy.kHighsInf
+    # row for slope s of sample i: xi_i - s (t_i - x_i beta) >= 0  <=>  s x_i beta + xi_i >= s t_i
+    side_rows = []
+    for slope in (hi, lo):
+        idx = np.flatnonzero(slope != 0)
+        side_rows.append((idx, slope[idx]))
+    idx = np.concatenate([r[0] for r in side_rows])
+    slope = np.concatenate([r[1] for r in side_rows])
+    m = idx.size
+    rows = np.concatenate([np.repeat(np.arange(m), p), np.arange(m)])
+    cols = np.concatenate([np.tile(np.arange(p), m), p + idx])
+    vals = np.concatenate([(slope[:, None] * Xa[idx]).ravel(), np.ones(m)])
+    A = coo_matrix((vals, (rows, cols)), shape=(m, n_cols)).tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, m
+    lp.col_cost_ = np.concatenate([np.zeros(p), np.ones(n)])
+    lp.col_lower_ = np.concatenate([np.full(p, -inf), np.zeros(n)])
+    lp.col_upper_ = np.full(n_cols, inf)
+    lp.row_lower_ = np.asarray(slope * t[idx], dtype=np.float64)
+    lp.row_upper_ = np.full(m, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, m
+    h.passModel(lp)
+    hess = highspy.HighsHessian()
+    hess.dim_ = n_cols
+    hess.format_ = highspy.HessianFormat.kTriangular
+    hess.start_ = np.concatenate([np.arange(d + 1), np.full(n_cols - d, d)]).astype(np.int32)
+    hess.index_ = np.arange(d, dtype=np.int32)
+    hess.value_ = np.asarray(pen, dtype=np.float64)
+    h.passHessian(hess)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    beta = np.asarray(h.getSolution().col_value, dtype=np.float64)[:p].copy()
+    if beta.size != p or not np.all(np.isfinite(beta)):
+        beta = np.zeros(p)
+    beta, verified = _polish(Xa, t, lo, hi, pen, beta)
+    nit = int(max(info.qp_iteration_count, 0))
+    if verified:  # the optimality conditions hold, whatever HiGHS's status says
+        return beta, nit, "Optimal"
+    # not verified: the form with u - v = r (better on some badly scaled problems), time-bound
+    other, nit2, status2 = _primal_qp_split(Xa, t, lo, hi, pen, max_iter)
+    if status2 == "Optimal" or _qp_objective(Xa, t, lo, hi, pen, other) < \
+            _qp_objective(Xa, t, lo, hi, pen, beta):
+        return other, nit + nit2, status2
+    return beta, nit, status
+
+
+QP_TIME_LIMIT = 60.0  # seconds
+
+
+def _qp_objective(Xa, t, lo, hi, pen, b):
+    res = t - Xa @ b
+    return float(np.sum(np.maximum(hi * res, lo * res)) + 0.5 * np.sum(pen * b[:-1] * b[:-1]))
+
+
+def _primal_qp_split(Xa, t, lo, hi, pen, max_iter):
     """min sum_i hi_i u_i - lo_i v_i + sum_j pen_j / 2 W_j^2  s.t.  x_i beta + u_i - v_i = t_i,
     u, v >= 0: the penalised problem (a QP with a diagonal hessian on the weights) by highspy."""
     highspy = _highspy()
@@ -106,6 +181,7 @@ def _primal_qp(Xa, t, lo, hi, pen, max_iter):
     d = p - 1
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", QP_TIME_LIMIT)  # this form can cycle: never wait for ever
     if max_iter is not None:
         h.setOptionValue("qp_iteration_limit", int(max_iter))
     n_cols = p + 2 * n
@@ -135,7 +211,8 @@ def _primal_qp(Xa, t, lo, hi, pen, max_iter):
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     beta = np.asarray(h.getSolution().col_value, dtype=np.float64)[:p].copy()
-    return _polish(Xa, t, lo, hi, pen, beta), int(max(info.qp_iteration_count, 0)), status
+    beta, verified = _polish(Xa, t, lo, hi, pen, beta)
+    return beta, int(max(info.qp_iteration_count, 0)), "Optimal" if verified else status
 
 
 def _polish(Xa, t, lo, hi, pen, beta):
@@ -143,7 +220,9 @@ def _polish(Xa, t, lo, hi, pen, beta):
     and a free lambda_i; the others have lambda_i at the bound their residual's sign picks. The
     optimality conditions ``P beta = X_S^T lambda_S + X_N^T lambda_N`` and ``X_S beta = t_S``
     are one square linear system. Its solution is kept when it is consistent (lambda_S inside
-    its box, the other residuals keep their signs) and not worse; otherwise the QP's."""
+    its box, the other residuals keep their signs) and not worse; otherwise the QP's.
+    Returns (beta, verified): verified when the kept solution satisfies those optimality
+    conditions (the problem is convex, so it is the optimum)."""
     n, p = Xa.shape
     d = p - 1
     r = t - Xa @ beta
@@ -161,7 +240,7 @@ def _polish(Xa, t, lo, hi, pen, beta):
     try:
         sol = np.linalg.solve(A, rhs)
     except np.linalg.LinAlgError:
-        return beta
+        return beta, False
     new, lam_s = sol[:p], sol[p:]
     r_new = t[~near] - Xa[~near] @ new
     slack = 1e-9 * (hi[S] - lo[S])
@@ -172,7 +251,9 @@ def _polish(Xa, t, lo, hi, pen, beta):
         res = t - Xa @ b
         return float(np.sum(np.maximum(hi * res, lo * res)) + 0.5 * np.sum(P * b * b))
 
-    return new if ok and objective(new) <= objective(beta) else beta
+    if ok and objective(new) <= objective(beta):
+        return new, True
+    return beta, False
 
 
 _BANNER_SHOWN = []
