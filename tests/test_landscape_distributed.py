@@ -361,3 +361,168 @@ def test_hessian_vector_products_over_data_shards(engine, request):
     lo_s, hi_s = L.hessian_extremes(serial, model.n_params, k=1, tol=1e-8)
     lo_d, hi_d = L.hessian_extremes(sharded, model.n_params, k=1, tol=1e-8)
     np.testing.assert_allclose([lo_d[0], hi_d[0]], [lo_s[0], hi_s[0]], rtol=1e-6)
+
+
+# ---- a store serves its own landscape or nothing ------------------------------------------------
+
+
+def _fresh_and_store(tmp_path, loss="huber"):
+    model, _, X, y, kw = _grid(tmp_path)
+    # away from the zero start, so that the filter-normalised directions are not zero and
+    # every chunk holds other values (a copied chunk is then wrong, not identical)
+    model.params["W"][:] = np.array([[0.8], [-1.2], [0.3]])
+    kw["plane"] = L.filter_normalized(model, seed=1)
+    store = tmp_path / "g.zarr"
+    first = L.landscape(model, loss, X, y, store=store, **kw)
+    np.testing.assert_array_equal(first.values, L.landscape(model, loss, X, y, **kw).values)
+    assert len(np.unique(first.values)) == first.values.size  # every point its own value
+    return model, X, y, kw, store, first
+
+
+def _resume(model, loss, X, y, store, kw, why, chunks):
+    with pytest.warns(L.StoreWarning) as record:
+        again = L.landscape(model, loss, X, y, store=store, **kw)
+    named = sorted(r["chunk"] for r in again.meta["recomputed"])
+    assert named == sorted(chunks), (named, [str(w.message) for w in record])
+    assert all(why in r["why"] for r in again.meta["recomputed"]), again.meta["recomputed"]
+    return again
+
+
+def test_a_copied_or_linked_chunk_is_detected(tmp_path):
+    import shutil
+
+    model, X, y, kw, store, first = _fresh_and_store(tmp_path)
+    # chunk 1 replaced by a copy of chunk 2: valid bytes and a valid CRC in the wrong place
+    shutil.copyfile(_chunk(store, 2), _chunk(store, 1))
+    again = _resume(model, "huber", X, y, store, kw, "does not match its digest", [1])
+    np.testing.assert_array_equal(again.values, first.values)
+    # chunk 1 a symbolic link to chunk 2
+    _chunk(store, 1).unlink()
+    _chunk(store, 1).symlink_to(_chunk(store, 2))
+    again = _resume(model, "huber", X, y, store, kw, "is a link", [1])
+    np.testing.assert_array_equal(again.values, first.values)
+    assert not _chunk(store, 1).is_symlink()
+    # chunk 1 a folder
+    _chunk(store, 1).unlink()
+    _chunk(store, 1).mkdir()
+    again = _resume(model, "huber", X, y, store, kw, "is a folder", [1])
+    np.testing.assert_array_equal(again.values, first.values)
+
+
+def test_values_rewritten_through_zarr_are_detected(tmp_path):
+    import zarr
+
+    model, X, y, kw, store, first = _fresh_and_store(tmp_path)
+    arr = zarr.open_array(str(store / "values"), mode="r+")
+    arr[0:3] = arr[0:3] + 1.0  # chunk 0, with a valid CRC
+    arr[6:7] = np.inf  # a row of chunk 2
+    again = _resume(model, "huber", X, y, store, kw, "does not match its digest", [0, 2])
+    np.testing.assert_array_equal(again.values, first.values)
+
+
+def test_a_foreign_attribute_block_serves_nothing_of_the_other_landscape(tmp_path):
+    import json
+
+    model, X, y, kw, store, first = _fresh_and_store(tmp_path, "huber")
+    other = tmp_path / "other.zarr"
+    log_cosh = L.landscape(model, "log_cosh", X, y, store=other, **kw)
+    # the huber store's attributes replaced by the log_cosh store's (the same layout): before,
+    # every point was served from the huber landscape as log_cosh
+    meta = json.loads((store / "zarr.json").read_text())
+    meta["attributes"] = json.loads((other / "zarr.json").read_text())["attributes"]
+    (store / "zarr.json").write_text(json.dumps(meta))
+    again = _resume(model, "log_cosh", X, y, store, kw, "does not match its digest",
+                    [0, 1, 2, 3])
+    np.testing.assert_array_equal(again.values, log_cosh.values)
+    assert not np.any(again.values == first.values)
+    # attributes of a landscape with another layout (mse's exact method chunks differently):
+    # refused in one line
+    mse_store = tmp_path / "mse.zarr"
+    L.landscape(model, "mse", X, y, store=mse_store, **kw)
+    meta["attributes"] = json.loads((mse_store / "zarr.json").read_text())["attributes"]
+    (store / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(L.StoreError, match="array metadata that changed") as err:
+        L.landscape(model, "mse", X, y, store=store, **kw)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m.update(data_type="float32"), "dtype float32 \\(written as float64\\)"),
+    (lambda m: m.update(shape=[13, 9]), "shape \\(13, 9\\)"),
+    (lambda m: m["chunk_grid"]["configuration"].update(chunk_shape=[2, 9]), "chunks \\(2, 9\\)"),
+    (lambda m: m.update(codecs=m["codecs"][:1]), "codecs \\['bytes'\\]"),
+    ("delete", "has lost or damaged array metadata"),
+    ("garbage", "has lost or damaged array metadata"),
+])
+def test_changed_array_metadata_is_refused_in_one_line(tmp_path, edit, message):
+    import json
+
+    model, X, y, kw, store, first = _fresh_and_store(tmp_path)
+    meta_file = store / "values" / "zarr.json"
+    if edit == "delete":
+        meta_file.unlink()
+    elif edit == "garbage":
+        meta_file.write_text("{not json")
+    else:
+        meta = json.loads(meta_file.read_text())
+        edit(meta)
+        meta_file.write_text(json.dumps(meta))
+    with pytest.raises(L.StoreError, match=message) as err:
+        L.landscape(model, "huber", X, y, store=store, **kw)
+    assert "\n" not in str(err.value) and "refusing to reuse it" in str(err.value)
+
+
+def test_a_half_created_store_is_reused_and_other_folders_are_refused(tmp_path):
+    import json
+
+    model, X, y, kw, store, first = _fresh_and_store(tmp_path)
+    # what a run killed as it created the store left (an earlier version built it in place):
+    # the group's metadata without attributes, no chunks
+    half = tmp_path / "half.zarr"
+    (half / "values").mkdir(parents=True)
+    meta = json.loads((store / "zarr.json").read_text())
+    meta["attributes"] = {}
+    (half / "zarr.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(L.landscape(model, "huber", X, y, store=half, **kw).values,
+                                  first.values)
+    # a folder of someone's files is never deleted
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(L.StoreError, match="cannot be opened as a losslab grid|no losslab"):
+        L.landscape(model, "huber", X, y, store=mine, **kw)
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.timeout(300)
+def test_two_runs_of_different_landscapes_into_one_store(tmp_path):
+    """Started at once: one completes, the other is refused with one line naming both
+    landscapes, and a resume serves exactly the completed landscape."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "shared.zarr"
+    cmd = [sys.executable, "-c", "from losslab.cli import main; main()", "landscape", "course",
+           "--grid", "40", "--no-html", "--store", str(store)]
+    procs = [subprocess.Popen(cmd + ["--loss", loss, "--out", str(tmp_path / loss)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for loss in ("mse", "huber")]
+    outs = [p.communicate(timeout=240) for p in procs]
+    codes = [p.returncode for p in procs]
+    assert sorted(codes) == [0, 1], (codes, outs)
+    winner, loser = ("mse", "huber") if codes[0] == 0 else ("huber", "mse")
+    refusal = [line for line in outs[codes.index(1)][1].splitlines() if line.strip()]
+    assert len(refusal) == 1 and refusal[0].startswith("Error: store"), outs
+    assert "holds chunks of a different landscape" in refusal[0]
+    assert "Traceback" not in outs[codes.index(1)][1]
+    # the resume serves the winner's landscape, exactly as computed without a store
+    from losslab.landscapes import cases
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing of the loser's is found, nothing recomputed
+        resumed = cases.course_case(winner, n=40, store=store)
+    fresh = cases.course_case(winner, n=40)
+    a, b = resumed.curves["landscape"].values, fresh.curves["landscape"].values
+    np.testing.assert_array_equal(a, b)

@@ -147,8 +147,11 @@ class ZarrStore(Layout):
             attrs = json.loads(meta.read_text()).get("attributes", {})
         except (OSError, ValueError, AttributeError):
             attrs = None
-        if not (isinstance(attrs, dict) and "losslab" in attrs) and not _has_chunks(self.path):
-            # half-created: nothing computed is lost by starting again
+        own = {"zarr.json", "values", "checks", "alpha", "beta"}
+        if (not (isinstance(attrs, dict) and "losslab" in attrs) and not _has_chunks(self.path)
+                and meta.exists() and {e.name for e in self.path.iterdir()} <= own):
+            # a Zarr store that a killed run left half-created (an earlier version built it in
+            # place): nothing computed is lost by starting again. Any other folder is refused.
             shutil.rmtree(self.path, ignore_errors=True)
             return False
         return True
