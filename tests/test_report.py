@@ -235,3 +235,72 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
         one_report_of_seed(0)  # the old report, whole
         _, alive = psutil.wait_procs(children, timeout=30)
         assert not alive, f"worker processes left running: {alive}"
+
+
+# ---- the swap never loses the only complete report ----------------------------------------------
+
+
+def _fake_build(text):
+    def build(out, *args, **kwargs):
+        (out / "report.html").write_text(text)
+        (out / "report.json").write_text("{}")
+        return {"seconds": 0.0}
+    return build
+
+
+def test_the_swap_is_one_exchange_and_leaves_nothing_beside(tmp_path, monkeypatch):
+    from losslab.report import _run
+
+    out = tmp_path / "rep"
+    monkeypatch.setattr(_run, "_build", _fake_build("first"))
+    _run.build_report(out, workers=1)
+    calls = []
+    real = _run.exchange
+    monkeypatch.setattr(_run, "exchange", lambda a, b: calls.append(real(a, b)) or calls[-1])
+    monkeypatch.setattr(_run, "_build", _fake_build("second"))
+    _run.build_report(out, workers=1)
+    assert (out / "report.html").read_text() == "second"
+    assert calls == [sys.platform.startswith("linux")]
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+    assert not (out / ".complete").exists()
+
+
+def test_killed_between_the_renames_then_an_interrupted_rerun_keeps_a_report(tmp_path,
+                                                                              monkeypatch):
+    import os
+
+    from losslab.report import _run
+
+    out = tmp_path / "rep"
+    # what a run killed between its two renames left (before: the next run deleted both)
+    dead = 2 ** 22 + 7  # no such process
+    old = tmp_path / f".rep.old-{dead}-aaaa"
+    new = tmp_path / f".rep.build-{dead}-bbbb"
+    for folder, text in ((old, "previous"), (new, "newest")):
+        folder.mkdir()
+        (folder / "report.html").write_text(text)
+    (new / _run.COMPLETE).write_text("1")
+    os.utime(old, (1, 1))
+    # the rerun is interrupted too
+    monkeypatch.setattr(_run, "_build", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        _run.build_report(out, workers=1)
+    assert (out / "report.html").read_text() == "newest"
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_a_running_reports_build_folder_is_not_deleted(tmp_path):
+    from losslab.report import _run
+
+    out = tmp_path / "rep"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = tmp_path / f".rep.build-{sleeper.pid}-cccc"
+        gone = tmp_path / f".rep.build-{2 ** 22 + 9}-dddd"
+        alive.mkdir()
+        gone.mkdir()
+        _run.recover(out)  # what a second run into the same folder does at start-up
+        assert alive.exists() and not gone.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()

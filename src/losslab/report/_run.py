@@ -16,6 +16,9 @@ import io
 import json
 import os
 import platform
+import shutil
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -416,41 +419,104 @@ def build_report(out="losslab-report", *, quick: bool = False, seed: int = 0,
     them in this process. Default: the number of cores, at most 4. Every part seeds itself, so
     the numbers do not depend on ``workers``.
 
-    Atomic as a whole: the report is built in a hidden folder beside ``out`` and swapped in at
-    the end (``out`` is renamed aside, the new folder renamed into place, the old one removed),
-    so an interrupted run leaves the previous complete report, or (killed between the two
-    renames) nothing at ``out`` and the previous report beside it; never a mix of two runs."""
-    import shutil
-    import tempfile
-
+    Atomic as a whole: the report is built in a hidden folder beside ``out``, marked complete,
+    and swapped in at the end: on Linux one atomic exchange of the two folders (``renameat2``
+    with ``RENAME_EXCHANGE``), elsewhere two renames. A run that finds no report at ``out`` but a
+    complete one beside it (left by a run killed between the two renames) restores the newest
+    first; hidden folders are removed only when the run that made them is gone. So an
+    interrupted run, or an interrupted run after that, always leaves one complete report, never
+    a mix of two runs, and two runs into one folder never delete each other's work."""
     from .._core import validation
 
     workers = min(4, os.cpu_count() or 1) if workers is None else \
         validation.check_scalar(workers, "workers", ge=1, integer=True)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.*"):  # left by an earlier interrupted run
-        shutil.rmtree(stale, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    recover(target)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-{os.getpid()}-",
+                                 dir=target.parent))
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(work, 0o777 & ~mask)  # mkdtemp's 0700 would become the report folder's mode
     try:
         res = _build(work, quick, seed, progress, log, workers)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            old.rmdir()
-            target.rename(old)
-        work.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        (work / COMPLETE).write_text(f"{time.time()!r}\n")
+        if target.exists() and exchange(work, target):
+            shutil.rmtree(work, ignore_errors=True)  # now the previous report
+        else:
+            old = None
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-",
+                                            dir=target.parent))
+                old.rmdir()
+                target.rename(old)
+            work.rename(target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    (target / COMPLETE).unlink(missing_ok=True)  # in place: the marker has done its work
     res.update(html=target / "report.html", json=target / "report.json",
                figures=target / "figures")
     return res
+
+
+COMPLETE = ".complete"  # written last into a finished build: the folder is a whole report
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system cannot, and then nothing was changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    ok = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+    return ok
+
+
+def _owner_alive(folder: Path) -> bool:
+    """Whether the process named in a hidden folder's name (``.R.build-PID-xxxx``) still runs."""
+    try:
+        pid = int(folder.name.split("-")[1])
+    except (IndexError, ValueError):
+        return False  # an earlier version's name: no owner recorded
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(target: Path) -> None:
+    """Before a run: if there is no report at ``target`` but a complete one beside it, put the
+    newest back; then remove the hidden folders of runs that are gone."""
+    siblings = [p for p in target.parent.glob(f".{target.name}.*") if p.is_dir()]
+    if not (target / "report.html").exists():
+        complete = [p for p in siblings if (p / COMPLETE).exists() or
+                    (".old-" in p.name and (p / "report.html").exists())]
+        if complete:
+            newest = max(complete, key=lambda p: p.stat().st_mtime)
+            if target.exists():
+                shutil.rmtree(target, ignore_errors=True)
+            newest.rename(target)
+            siblings.remove(newest)
+    for stale in siblings:
+        if not _owner_alive(stale):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 # the parts' relative costs (seconds of a quick run on one core): the longest start first
