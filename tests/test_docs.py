@@ -79,8 +79,23 @@ def test_readme_landscape_example_runs():
 
 
 def test_readme_main_command_runs_the_report():
-    main = [ln for ln in _readme().splitlines() if "pip install -e '.[torch]'" in ln]
+    main = [ln for ln in _readme().splitlines() if "pip install -e '.[lab]'" in ln]
     assert len(main) == 1 and main[0].endswith("&& losslab report")
+
+
+def test_the_main_commands_extra_installs_what_the_report_and_explorer_use():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from losslab._extras import EXTRAS
+
+    project = tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())
+    lab = [r.split(">")[0].split("=")[0].split("<")[0] for r in
+           project["project"]["optional-dependencies"]["lab"]]
+    # the report: neural landscapes (torch) and the advisor's boosting family (lightgbm);
+    # losslab explore (dash)
+    for module in ("torch", "lightgbm", "dash"):
+        assert module in lab, module
+        assert EXTRAS[module][0] in project["project"]["optional-dependencies"]
 
 
 def test_readme_advisor_example_runs():
