@@ -310,3 +310,38 @@ def test_penalised_hinge_qp_does_not_cycle():
     res = minimize(fun, np.r_[est.coef_, est.intercept_], method="Powell",
                    options={"xtol": 1e-12, "ftol": 1e-15})
     _assert_at_optimum(est.objective_, res.fun, exact_reference=True)
+
+
+def test_newton_reaches_the_optimum_of_an_ill_conditioned_binomial_glm():
+    sm = pytest.importorskip("statsmodels.api")
+    from losslab.solvers import fit_linear
+
+    data = sm.datasets.star98.load_pandas()
+    Y = data.endog.to_numpy(float)  # successes, failures per school district
+    X = data.exog.to_numpy(float)
+    trials = Y.sum(axis=1)
+    # oracle: statsmodels' binomial GLM (IRLS), refined to a deviance change of 1e-14
+    ref = sm.GLM(Y, sm.add_constant(X), family=sm.families.Binomial()).fit(
+        tol=1e-14, maxiter=200).params
+    fit = fit_linear(ll.get("bce", from_logits=True), X, Y[:, 0] / trials, sample_weight=trials)
+    ours = np.r_[fit.intercept, fit.coef.ravel()]
+    # before: the decrement alone stopped after 3 iterations, 2.1e-9 from the optimum
+    np.testing.assert_allclose(ours, ref, rtol=1e-11, atol=0)
+    assert fit.converged
+
+
+@pytest.mark.parametrize("loss", ["mae", "quantile", "mape"])
+@pytest.mark.parametrize("max_iter", [1, 5, 10, 20])
+def test_a_small_lp_max_iter_warns_instead_of_crashing(rng, loss, max_iter):
+    from sklearn.exceptions import ConvergenceWarning
+    import warnings
+
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.standard_t(2, size=200)
+    y = np.abs(y) + 1 if loss == "mape" else y
+    with warnings.catch_warnings(record=True) as caught:  # before: IndexError from _lp.py
+        warnings.simplefilter("always")
+        est = LossRegressor(loss, max_iter=max_iter).fit(X, y)
+    assert np.all(np.isfinite(est.coef_)) and np.isfinite(est.intercept_)
+    stopped = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert stopped or est.n_iter_ <= max_iter

@@ -90,10 +90,18 @@ def _solve_dual(Xa, t, lo, hi, pen, alpha, max_iter):
         res = linprog(-t, A_eq=Xa.T, b_eq=np.zeros(Xa.shape[1]), bounds=np.column_stack([lo, hi]),
                       method="highs", options=options)
         status = "Optimal" if res.status == 0 else res.message
-        if res.status != 0 and getattr(res, "eqlin", None) is None:
-            return np.zeros(d + 1), int(getattr(res, "nit", 0)), status
-        beta = -np.asarray(res.eqlin.marginals, dtype=np.float64)  # the equality rows' duals
-        nit = int(res.nit)
+        eqlin = getattr(res, "eqlin", None)
+        marginals = None if eqlin is None else getattr(eqlin, "marginals", None)
+        marginals = None if marginals is None else np.asarray(marginals, dtype=np.float64)
+        nit = int(getattr(res, "nit", 0) or 0)
+        if marginals is None or marginals.shape != (Xa.shape[1],) or \
+                not np.all(np.isfinite(marginals)):
+            # stopped (max_iter) before HiGHS had a dual point: the weights stay at 0 and the
+            # intercept at its exact minimiser; the estimator warns that the solver stopped
+            beta = np.zeros(d + 1)
+            beta[d] = _best_intercept(t, lo, hi)
+            return beta, nit, status
+        beta = -marginals  # the equality rows' duals
     beta[d] = _best_intercept(t - Xa[:, :d] @ beta[:d], lo, hi)
     return beta, nit, status
 
