@@ -144,3 +144,57 @@ def test_a_missing_extra_is_one_line_with_its_install_command(module, args, extr
     assert len(lines) == 1, out.stderr
     assert f"pip install 'losslab[{extra}]'" in lines[0]
     assert "http://" not in out.stdout  # explore says nothing before the check
+
+
+def _one_error_line(args, cwd):
+    out = subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), out.stderr
+    return lines[0]
+
+
+def test_writes_that_cannot_happen_are_one_line_and_exit_2(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    runs = [
+        (["verify", "mse", "--cases", "2", "--json", "/nonexistent/v.json"], "does not exist"),
+        (["verify", "mse", "--cases", "2", "--json", str(tmp_path)], "is a folder"),
+        (["landscape", "saddle", "--grid", "5", "--out", str(tmp_path / "a_file")],
+         "is a file, not a folder"),
+        (["landscape", "saddle", "--grid", "5", "--out", "/proc/losslab"], "cannot write"),
+        (["advise", "--demo", "delivery", "--models", "linear", "--repeats", "1", "--html",
+          str(tmp_path)], "is a folder"),
+        (["advise", "--demo", "delivery", "--models", "linear", "--repeats", "1", "--html",
+          "/nonexistent/a.html"], "does not exist"),
+        (["lab", "outliers", "--out", str(tmp_path / "a_file")], "is a file, not a folder"),
+    ]
+    for args, text in runs:
+        assert text in _one_error_line(args, tmp_path), args
+
+
+def test_impossible_sizes_are_refused_before_any_work(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    line = _one_error_line(["landscape", "course", "--grid", "100000", "--no-html"], tmp_path)
+    # before: numpy's MemoryError traceback after trying to allocate 74.5 GiB
+    assert "100,000 x 100,000 grid" in line and "GiB" in line
+    line = _one_error_line(["verify", "mse", "--cases", "10000000000000000000000"], tmp_path)
+    assert "--cases" in line  # before: accepted, and ran for ever
+    assert time.perf_counter() - t0 < 60
+
+
+def test_piped_output_is_never_hard_wrapped(tmp_path):
+    out = subprocess.run(CLI + ["landscape", "saddle", "--grid", "9", "--no-html", "--out",
+                                str(tmp_path / "deep" / ("x" * 70))],
+                         capture_output=True, text=True, timeout=120, env=dict(
+                             os.environ, COLUMNS="80"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(len(line) > 80 for line in lines)  # long claims stay on one line
+    wrote = [line for line in lines if line.startswith("wrote ")]
+    assert len(wrote) == 1 and ("x" * 70) in wrote[0]  # the path whole, on its line
+    out = subprocess.run(CLI + ["show", "huber"], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines()[0] == "field\tvalue"
+    assert all(line.count("\t") == 1 for line in out.stdout.splitlines())

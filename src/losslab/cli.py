@@ -24,8 +24,10 @@ from ._extras import MissingExtra, require
 
 app = typer.Typer(rich_markup_mode=None, add_completion=False, no_args_is_help=True,
                   help="losslab: loss functions with exact gradients, verified against PyTorch.")
-console = Console()
-err_console = Console(stderr=True)
+# off a terminal (a pipe, a file) lines are never hard-wrapped: every sentence, number and path
+# stays on one line
+console = Console(soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 
 def _version(value: bool) -> None:
@@ -219,6 +221,37 @@ def list_losses(markdown: bool = typer.Option(False, "--markdown", help="print a
         console.print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in al.items()))
 
 
+def _check_out_file(path: Path, option: str) -> None:
+    """A file the command will write: refused up front (exit 2) when it cannot be (a folder,
+    or a folder that does not exist)."""
+    if path.is_dir():
+        _fail(f"{option} {str(path)!r} is a folder: give a file name")
+    if not path.parent.is_dir():
+        _fail(f"{option} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        _fail(f"{option} {str(path)!r}: the folder {str(path.parent)!r} is not writable")
+
+
+def _check_out_dir(path: Path, option: str) -> None:
+    """A folder the command will create or write into: refused up front when it is a file or
+    its nearest existing parent cannot be written."""
+    if path.exists() and not path.is_dir():
+        _fail(f"{option} {str(path)!r} is a file, not a folder")
+    base = path
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if base.exists() and (not base.is_dir() or not os.access(base, os.W_OK)):
+        _fail(f"{option} {str(path)!r} cannot be created: {str(base)!r} is "
+              + ("not a folder" if not base.is_dir() else "not writable"))
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        _fail(f"cannot write {option} {str(path)!r}: {exc.strerror or exc}")
+
+
 def _check_format(fmt):
     if fmt not in ("auto", "table", "records", "csv", "json"):
         _fail(f"--format must be table, records, csv or json (or auto), got {fmt!r}")
@@ -233,13 +266,20 @@ def show(name: str = typer.Argument(..., help="loss name or alias"),
     from .report.cards import card_rows
 
     loss = _loss_or_exit(name)
-    table = Table(title=f"{loss.info.name}: {loss.info.summary}", show_header=False,
-                  show_lines=True)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for k, v in card_rows(loss):
-        table.add_row(k, v)
-    console.print(table)
+    if not _is_terminal():  # a pipe: records, as every command prints them
+        typer.echo("field\tvalue")
+        typer.echo(f"name\t{loss.info.name}")
+        typer.echo(f"summary\t{loss.info.summary}")
+        for k, v in card_rows(loss):
+            typer.echo(f"{k}\t{' '.join(str(v).split())}")
+    else:
+        table = Table(title=f"{loss.info.name}: {loss.info.summary}", show_header=False,
+                      show_lines=True)
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        for k, v in card_rows(loss):
+            table.add_row(k, Text(str(v)))
+        console.print(table)
     if plot is not None:
         from .report.cards import card_figure
 
@@ -254,7 +294,8 @@ def show(name: str = typer.Argument(..., help="loss name or alias"),
 @_extras_named
 def verify(
     losses: Optional[list[str]] = typer.Argument(None, help="loss names (default: all)"),
-    cases: int = typer.Option(100, min=1, help="random cases per loss"),
+    cases: int = typer.Option(100, min=1, max=1_000_000, help="random cases per loss (at "
+                              "most 1,000,000)"),
     seed: int = typer.Option(0, help="seed of the random cases"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the results as JSON"),
     fmt: str = typer.Option("auto", "--format", help=_FORMAT_HELP),
@@ -262,6 +303,8 @@ def verify(
     """Check every loss against PyTorch (value and autograd gradient, every reduction, with and
     without weights) and against central differences (gradient and hessian). Exits 1 on a failure."""
     _check_format(fmt)
+    if json_out is not None:
+        _check_out_file(json_out, "--json")
     from .verification import FD_RTOL, TORCH_RTOL
     from .verification import verify as run_verify
 
@@ -287,12 +330,12 @@ def verify(
     if fmt in ("csv", "json"):
         failed = [r for r in report.rows if not r.ok]
         if json_out is not None:
-            json_out.write_text(json.dumps(report.to_dict(), indent=2))
+            _write_text(json_out, json.dumps(report.to_dict(), indent=2), "--json")
         raise typer.Exit(1 if failed else 0)
     console.print(f"tolerances (norm-wise relative): PyTorch {TORCH_RTOL:g}, finite differences "
                   f"{FD_RTOL:g}")
     if json_out is not None:
-        json_out.write_text(json.dumps(report.to_dict(), indent=2))
+        _write_text(json_out, json.dumps(report.to_dict(), indent=2), "--json")
     failed = [r for r in report.rows if not r.ok]
     for r in failed:
         for f in r.failures[:5]:
@@ -330,8 +373,12 @@ def lab(
         close = difflib.get_close_matches(name, labs.names(), n=2, cutoff=0.6)
         hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
         _fail(f"unknown lab {name!r}{hint} The labs are: {', '.join(labs.names())}")
+    _check_out_dir(out, "--out")
     result = labs.run(name, seed=seed)
-    paths = result.save(out)
+    try:
+        paths = result.save(out)
+    except OSError as exc:
+        _fail(f"cannot write into --out {str(out)!r}: {exc.strerror or exc}")
     if fmt == "json":
         from ._io import json_types
 
@@ -402,6 +449,7 @@ def landscape_cmd(
         _fail(f"unknown case {case!r}{hint} The cases are: {', '.join(_cases.CASES)}")
     if workers is not None and scheduler is not None:
         _fail("give --workers or --scheduler, not both")
+    _check_out_dir(out, "--out")
     kw = {} if grid is None else {"n": grid}
     if case in ("course", "csv", "skip"):
         kw.update(store=store, executor=workers)
@@ -430,7 +478,7 @@ def landscape_cmd(
                 console.print(f"[yellow]store:[/] {w.message}", soft_wrap=True)
     except StoreError as exc:
         _fail(str(exc), code=1)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, MemoryError) as exc:
         _fail(str(exc))
     finally:
         if client is not None:
@@ -438,8 +486,11 @@ def landscape_cmd(
     console.print(f"[bold]{result.title}[/bold]")
     for claim in result.claims:
         console.print(f"- {claim}")
-    paths = _cases.save_case(result, out, html=html)
-    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+    try:
+        paths = _cases.save_case(result, out, html=html)
+    except OSError as exc:
+        _fail(f"cannot write into --out {str(out)!r}: {exc.strerror or exc}")
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()), soft_wrap=True)
 
 
 @app.command()
@@ -482,6 +533,8 @@ def advise(
     from .advisor import advise as run_advise
 
     _check_format(fmt)
+    if html_out is not None:
+        _check_out_file(html_out, "--html")
     if json_out:
         fmt = "json"
     fmt = ("table" if _is_terminal() else "records") if fmt == "auto" else fmt
@@ -504,7 +557,10 @@ def advise(
     except (TableError, ValueError, TypeError) as exc:
         _fail(str(exc))
     if html_out is not None:
-        result.write_html(html_out, title=f"losslab advise: {source}")
+        try:
+            result.write_html(html_out, title=f"losslab advise: {source}")
+        except OSError as exc:
+            _fail(f"cannot write --html {str(html_out)!r}: {exc.strerror or exc}")
     if fmt == "json":
         out = result.to_dict()
         out["source"], out["features"] = source, features

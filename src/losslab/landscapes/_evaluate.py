@@ -29,6 +29,7 @@ The model is never modified.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -403,6 +404,34 @@ class ModelSpec:
         return _EVALUATORS[self.method](data, self.plane)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_grid_memory(shape) -> None:
+    """Refuse, before allocating, a grid whose values alone (float64, held in memory while the
+    chunks are computed) need more memory than is available."""
+    n_points = int(np.prod([int(n) for n in shape], dtype=object))
+    need = 8 * n_points
+    have = available_memory()
+    if have is not None and need > have:
+        grid = " x ".join(f"{int(n):,}" for n in shape)
+        raise MemoryError(f"a {grid} grid ({n_points:,} points) needs at least "
+                          f"{need / 2 ** 30:.1f} GiB for its values, more than the "
+                          f"{have / 2 ** 30:.1f} GiB available: use fewer points per axis")
+
+
 def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint, *, spec=None,
               executor=None, progress=False, description=""):
     """The grid's values, chunk by chunk: from the store where a chunk is there and sound, else
@@ -414,6 +443,7 @@ def _run_grid(evaluator, alpha, beta, chunk_bytes, store, worker, fingerprint, *
     n_a = alpha.size
     shape = (n_a,) if beta is None else (n_a, beta.size)
     n_points = int(np.prod(shape))
+    check_grid_memory(shape)
     chunk_points = max(1, int(chunk_bytes // max(1, evaluator.bytes_per_point())))
     kind = D.kind_of(executor)
     if store is None and worker is None and kind == "serial" and hasattr(evaluator, "outer"):
