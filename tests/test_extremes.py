@@ -133,3 +133,52 @@ def test_xlogy_and_logcosh():
     np.testing.assert_array_equal(M.xlogy(np, np.array([0.0, 0.0]), np.array([0.0, 1.0])), [0.0, 0.0])
     np.testing.assert_allclose(M.logcosh(np, np.array([0.0, 1.0, 800.0])),
                                [0.0, math.log(math.cosh(1.0)), 800 - math.log(2)], rtol=1e-15, atol=1e-300)
+
+
+# ---- float32 embeddings far from 1, hyperparameters that would break finiteness ----------------
+
+
+@pytest.mark.parametrize("scale", [1e19, 1e20, 1e30])
+def test_float32_embeddings_far_from_one(scale):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(4, 3)) * scale).astype(np.float32)
+    # closed forms: cos(x, -x) = -1, cos(x, x) = 1; before: 1.0 and NaN from 1e19-1e20
+    assert ll.get("cosine_distance")(X, -X) == pytest.approx(2.0, rel=1e-6)
+    assert ll.get("cosine_distance")(X, X) == pytest.approx(0.0, abs=1e-6)
+    assert 0.0 <= ll.get("cosine_embedding")(X, X, np.ones(4)) <= 1e-6
+    assert ll.get("contrastive")(X, -X, np.zeros(4)) == 0.0  # far apart: past the margin
+    # triplet(a, -a, a/2): d(a, p) = 2|a|, d(a, n) = |a|/2; the anchor's gradient is
+    # u - u = 0 and the positive's -u (u = a / |a|); before: inf, and the two swapped
+    loss = ll.get("triplet")
+    a = X
+    value = float(loss(a, -a, a / 2))
+    norms = np.linalg.norm(a.astype(np.float64), axis=1)
+    assert value == pytest.approx(np.mean(1.5 * norms + 1.0), rel=1e-5)
+    g_a, g_p, g_n = loss.gradient(a, -a, a / 2)
+    u = a.astype(np.float64) / norms[:, None] / len(a)
+    np.testing.assert_allclose(g_a, 0.0, atol=1e-6)
+    np.testing.assert_allclose(g_p, -u, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g_n, u, rtol=1e-5, atol=1e-7)
+
+
+def test_cosine_losses_are_never_negative():
+    rng = np.random.default_rng(1)
+    for dtype in (np.float32, np.float64):
+        X = rng.normal(size=(200, 7)).astype(dtype)
+        vals = ll.get("cosine_embedding")(X, X, np.ones(200), reduction="none")
+        assert np.all(vals >= 0.0)  # before: -2.2e-16 where the cosine rounded above 1
+        assert np.all(ll.get("cosine_distance")(X, X, reduction="none") >= 0.0)
+
+
+@pytest.mark.parametrize("name, params, rule", [
+    ("focal", {"gamma": 1e300}, "gamma must be <= 1000"),
+    ("categorical_focal", {"gamma": 1e4}, "gamma must be <= 1000"),
+    ("tversky", {"alpha": 1e300}, "alpha must be <= 1e\\+06"),
+    ("tversky", {"beta": 1e7}, "beta must be <= 1e\\+06"),
+    ("contrastive", {"margin": 1e300}, "margin must be <= 1e\\+150"),
+    ("triplet", {"p": 1e300}, "p must be <= 100"),
+    ("dice", {"axis": (1, 1)}, "axis must name each axis once"),
+])
+def test_hyperparameters_that_break_finiteness_are_refused(name, params, rule):
+    with pytest.raises(ValueError, match=rule):
+        ll.get(name, **params)

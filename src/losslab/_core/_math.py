@@ -127,13 +127,24 @@ def one_minus_softmax(xp, x):
 SAFE_MAGNITUDE = 1e50  # below it no power up to |v|^5 (the cosine hessian) overflows
 
 
+def safe_magnitude(xp, dtype) -> float:
+    """Entries below this need no scaling: SAFE_MAGNITUDE (1e50) in float64; in a narrower
+    float, a tenth of the largest value whose fifth power is finite (float32: about 5e6, since
+    its squares overflow from 1.8e19)."""
+    try:
+        top = float(xp.finfo(dtype).max)
+    except (TypeError, ValueError, AttributeError):
+        return SAFE_MAGNITUDE
+    return min(SAFE_MAGNITUDE, top ** 0.2 / 10.0)
+
+
 def row_scale(xp, v, axis=-1):
     """max(1, max |v|) along ``axis`` (kept), or 1.0 when every |v| < 1e50 (checked with two
     reductions; then no norm to the fifth power overflows and nothing needs scaling). Dividing a vector
     by it before a dot product keeps its squared norm finite for any finite entries (|v|^2
     overflows from about 1e154), and leaves small vectors untouched (eps terms keep their
     meaning)."""
-    if max(float(xp.max(v)), -float(xp.min(v))) < SAFE_MAGNITUDE:
+    if max(float(xp.max(v)), -float(xp.min(v))) < safe_magnitude(xp, v.dtype):
         return 1.0
     return xp.maximum(xp.max(xp.abs(v), axis=axis, keepdims=True), 1.0)
 

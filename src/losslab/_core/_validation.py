@@ -28,8 +28,10 @@ def check_scalar(
     le: float | None = None,
     allow_none: bool = False,
     integer: bool = False,
+    why: str = "",
 ) -> float | int | None:
-    """Validate a real hyperparameter and return it as a Python float (or int)."""
+    """Validate a real hyperparameter and return it as a Python float (or int); ``why`` is
+    added to the message of a broken upper bound (what goes wrong beyond it)."""
     if value is None:
         if allow_none:
             return None
@@ -52,7 +54,8 @@ def check_scalar(
         (le, "<=", lambda v, b: v <= b),
     ):
         if bound is not None and not ok(value, bound):
-            raise ValueError(f"{name} must be {op} {bound:g}, got {value!r}")
+            raise ValueError(f"{name} must be {op} {bound:g}, got {value!r}"
+                             + (f": {why}" if why and op in ("<", "<=") else ""))
     return value
 
 

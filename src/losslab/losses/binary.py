@@ -232,7 +232,9 @@ class Focal(_ProbabilityLoss):
 
     def __init__(self, *, gamma=2.0, alpha=0.25, from_logits=False, eps=None, check_finite=True):
         super().__init__(check_finite=check_finite)
-        self.gamma = V.check_scalar(gamma, "gamma", ge=0)
+        self.gamma = V.check_scalar(gamma, "gamma", ge=0, le=1e3, why=(
+            "beyond it (1 - p)**gamma is below 1e-300 for every p above 0.5, so the loss and its "
+            "derivatives are 0 or overflow"))
         self.alpha = V.check_scalar(alpha, "alpha", ge=0, le=1, allow_none=True)
         self.from_logits = V.check_bool(from_logits, "from_logits")
         self.eps = V.check_scalar(eps, "eps", gt=0, lt=0.5, allow_none=True)

@@ -71,7 +71,7 @@ class CosineDistance(Loss):
         clamped = n1 <= eps / k
         n = xp.maximum(n1, eps / k)  # the clamped norm, divided by k
         s = xp.sum(u * q, axis=0, keepdims=True)
-        value = 1.0 - (s / n)[0, ...]
+        value = xp.clip(1.0 - (s / n)[0, ...], 0.0, 2.0)  # a cosine rounded past +-1
         grad = hess = None
         if order >= 1:
             free = 1.0 - xp.astype(clamped, p.dtype)  # 0 where the norm is the constant eps
@@ -163,7 +163,8 @@ class CosineEmbedding(_Pair):
         c = terms[0]
         pos = xp.astype(y == 1, x1.dtype)
         active = (1.0 - pos) * xp.astype(c - self.margin > 0, x1.dtype)
-        value = pos * (1.0 - c) + active * (c - self.margin)
+        # a cosine rounded above 1 (identical vectors) would give a loss of -1e-16: 1 - c >= 0
+        value = pos * xp.maximum(1.0 - c, 0.0) + active * (c - self.margin)
         sign = (active - pos)[:, None]  # -1 for similar pairs, +1 for active dissimilar ones
         grads = None if order < 1 else tuple(sign * g for g in terms[1])
         hess = None if order < 2 else tuple(sign * h for h in terms[2])
@@ -198,7 +199,8 @@ class Contrastive(_Pair):
 
     def __init__(self, *, margin=1.0, check_finite=True):
         super().__init__(check_finite=check_finite)
-        self.margin = V.check_scalar(margin, "margin", gt=0)
+        self.margin = V.check_scalar(margin, "margin", gt=0, le=1e150, why=(
+            "the loss squares (margin - distance), which overflows beyond it"))
 
     def _input_domains(self):
         return {"y": _01}
@@ -308,8 +310,11 @@ class Triplet(MultiInputLoss):
 
     def __init__(self, *, margin=1.0, p=2.0, eps=1e-6, swap=False, check_finite=True):
         super().__init__(check_finite=check_finite)
-        self.margin = V.check_scalar(margin, "margin", gt=0)
-        self.p = V.check_scalar(p, "p", ge=1)
+        self.margin = V.check_scalar(margin, "margin", gt=0, le=1e150, why=(
+            "beyond it margin + distance overflows for distances the inputs can have"))
+        self.p = V.check_scalar(p, "p", ge=1, le=100, why=(
+            "the p-norm raises each difference to the power p, which overflows or underflows "
+            "beyond it (torch's pairwise_distance gives inf or 0 there too)"))
         self.eps = V.check_scalar(eps, "eps", ge=0)
         self.swap = V.check_bool(swap, "swap")
 

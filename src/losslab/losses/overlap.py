@@ -31,6 +31,8 @@ def _check_axis(axis):
     if not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and a >= 1
                            for a in axes):
         raise ValueError(f"axis must be None or non-batch axes (integers >= 1), got {axis!r}")
+    if len(set(int(a) for a in axes)) != len(axes):
+        raise ValueError(f"axis must name each axis once, got {axis!r}")
     return tuple(sorted(int(a) for a in axes))
 
 
@@ -150,8 +152,12 @@ class Tversky(_Overlap):
 
     def __init__(self, *, alpha=0.5, beta=0.5, smooth=0.0, eps=1e-7, axis=None, check_finite=True):
         super().__init__(check_finite=check_finite)
-        self.alpha = V.check_scalar(alpha, "alpha", ge=0)
-        self.beta = V.check_scalar(beta, "beta", ge=0)
+        self.alpha = V.check_scalar(alpha, "alpha", ge=0, le=1e6, why=(
+            "a weight of false positives; beyond it the index's denominator "
+            "overflows or loses the true positives to rounding"))
+        self.beta = V.check_scalar(beta, "beta", ge=0, le=1e6, why=(
+            "a weight of false negatives; beyond it the index's denominator "
+            "overflows or loses the true positives to rounding"))
         self.smooth = V.check_scalar(smooth, "smooth", ge=0)
         self.eps = V.check_scalar(eps, "eps", gt=0)
         self.axis = _check_axis(axis)
