@@ -214,3 +214,32 @@ def test_the_app_imports_what_its_callbacks_need_before_serving():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.timeout(60)
+def test_the_console_shows_the_address_and_nothing_per_request(tmp_path):
+    log_path = tmp_path / "console.log"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "losslab.cli", "explore", "--port",
+                                 str(port), "--no-browser"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            t0 = time.perf_counter()
+            served = 0
+            while served < 3 and time.perf_counter() - t0 < 30:
+                try:
+                    with urllib.request.urlopen(url, timeout=1) as r:
+                        served += r.status == 200
+                except OSError:
+                    time.sleep(0.1)
+            assert served == 3
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
+    # before: Flask's banner, werkzeug's development-server warning in raw ANSI codes, and one
+    # "GET / HTTP/1.1" line per request
+    assert lines == [f"losslab explore on http://127.0.0.1:{port}/ (Ctrl-C to stop)"], lines

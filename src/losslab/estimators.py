@@ -130,11 +130,11 @@ def _separating_hyperplane_exists(X, codes, k, active) -> bool:
     return res.status == 0
 
 
-def _warn_if_separable(est, loss, X, codes, sample_weight, k):
+def _warn_if_separable(est, loss, X, codes, sample_weight, k, one_vs_rest):
     """With alpha=0: warn when the training rows are separable and the loss's optimum lies at
     infinity, so that the coefficients are wherever the solver stopped (detected: the fitted
     model separates the rows, or an LP finds a hyperplane that does)."""
-    if est._one_vs_rest or not _infimum_at_infinity(loss, k):
+    if one_vs_rest or not _infimum_at_infinity(loss, k):
         return
     active = sample_weight > 0
     scores = est.decision_function(X)
@@ -445,7 +445,7 @@ class LossClassifier(ClassifierMixin, _LossEstimator):
             target = codes if loss.shape_rule == "class_index" else np.eye(k)[codes]
         self._fit(loss, X, target, sample_weight, n_outputs, task)
         if self.alpha_ == 0.0 and not self.hidden_layer_sizes:
-            _warn_if_separable(self, loss, X, codes, sample_weight, k)
+            _warn_if_separable(self, loss, X, codes, sample_weight, k, self._one_vs_rest)
         return self
 
     def decision_function(self, X):

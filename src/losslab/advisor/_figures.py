@@ -40,7 +40,13 @@ def figures(advice) -> dict:
                 prec, rec, _ = precision_recall_curve(onehot[:, 1], s)
             else:
                 prec, rec, _ = precision_recall_curve(onehot.ravel(), s.ravel())
-            ax.plot(rec, prec, label=f"{row['candidate']} (AP {row['metrics']['average_precision']:.3f})")
+            constant = np.ptp(s) == 0
+            # steps, as scikit-learn's PrecisionRecallDisplay: between two thresholds precision
+            # is not interpolated, so a constant score (one threshold) is the chance line, not a
+            # segment from (0, 1) to (1, prevalence) above every other curve
+            ax.plot(rec, prec, drawstyle="steps-post",
+                    label=f"{row['candidate']} (AP {row['metrics']['average_precision']:.3f}"
+                          + (", a constant score)" if constant else ")"))
         prevalence = onehot[:, 1].mean() if len(classes) == 2 else 1.0 / len(classes)
         ax.axhline(prevalence, color="grey", lw=0.8, ls="--", label="chance")
         ax.set(title=f"{fam}: precision-recall", xlabel="recall", ylabel="precision",

@@ -376,4 +376,18 @@ def serve(port: int = 8050, host: str = "127.0.0.1", open_browser: bool = True):
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, args=(f"http://{host}:{port}/",)).start()
+    quiet_server()
+    app.logger.setLevel("WARNING")  # Dash's own "Dash is running on ..." line
     app.run(host=host, port=port, debug=False)
+
+
+def quiet_server() -> None:
+    """The command prints its own address line: keep Flask's banner (" * Serving Flask app",
+    " * Debug mode"), werkzeug's development-server warning (with raw ANSI codes off a
+    terminal) and its line per request off the console; errors still show."""
+    import logging
+
+    import flask.cli
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    flask.cli.show_server_banner = lambda *args, **kwargs: None

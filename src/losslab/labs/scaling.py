@@ -86,13 +86,15 @@ def _draw(result):
     w_star, b_star = result.curves["least_squares"]
     w = np.linspace(w_star - 2, w_star + 2, 401)
     J = np.mean((np.outer(w, X) + b_star - y) ** 2, axis=1)
-    for c in (0.5, 1.0, 2.0, -1.0):
+    for c in SCALES:  # the scales the lab runs and its text names
         ax0.plot(w, c * J, label=f"c = {c:g}")
         k = int(np.argmin(c * J))
         ax0.plot(w[k], c * J[k], "ko", ms=4)
     ax0.axvline(w_star, color="gray", ls=":", lw=1)
+    # c spans 0.1 to 10 and -1: a symmetric log axis keeps every curve's shape visible
+    ax0.set_yscale("symlog", linthresh=0.1 * float(np.min(J)))
     ax0.set_xlabel("w (b at its least-squares value)")
-    ax0.set_ylabel("c * J(w)")
+    ax0.set_ylabel("c * J(w) (symmetric log scale)")
     ax0.set_title("c * J: dots mark each curve's lowest point on the grid")
     ax0.legend(fontsize=8)
     for c, pts in result.curves["gd_paths"].items():

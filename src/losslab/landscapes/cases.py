@@ -271,7 +271,7 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
     claims = [f"{r['network']}: {depth} hidden blocks of {width} units ({r['parameters']} "
               f"parameters), trained loss {r['train_loss']:.4f}, accuracy {r['train_accuracy']:.1%}; "
               f"Hessian eigenvalues from {r['hessian_min_eigenvalue']:.3g} to "
-              f"{r['hessian_max_eigenvalue']:.3g} (|min/max| {r['abs_min_over_max']:.3f}); on the "
+              f"{r['hessian_max_eigenvalue']:.3g} (|min/max| {r['abs_min_over_max']:.3g}); on the "
               f"filter-normalised plane {r['slice_nonconvex_fraction']:.1%} of the grid is "
               f"locally non-convex, mean loss at the corners {r['slice_loss_at_corners_mean']:.3g}."
               for r in rows]

@@ -621,7 +621,7 @@ class GaussianNLL(MultiInputLoss):
     gradient_formula = "((mean - y) / v,  0.5 (1/v - (mean - y)^2 / v^2))"
     gradient_latex = r"\left(\frac{\mu-y}{v},\ \tfrac12\left(\frac1v-\frac{(\mu-y)^2}{v^2}\right)\right)"
     activation = "identity for the mean; softplus or exp for the variance"
-    convex = "convex in mean; not jointly convex in (mean, var)"
+    convex = "no (convex in the mean for a fixed variance, not jointly in (mean, var))"
     outlier_sensitivity = "high, but a large predicted variance absorbs it"
     noise_model = "Gaussian with predicted variance"
     hessian_kind = "diagonal"  # the (mean, var) cross terms are not returned

@@ -121,9 +121,9 @@ def _details(summary, blocks):
 
 
 def _gzip64(text: str) -> str:
-    import gzip
+    from .._io import gzip64
 
-    return base64.b64encode(gzip.compress(text.encode(), 9, mtime=0)).decode()
+    return gzip64(text)
 
 
 def _plotly(fig, caption=""):
@@ -186,9 +186,12 @@ def _verification(ctx):
                      "fd gradient": r.fd_gradient_error, "fd hessian": r.fd_hessian_error,
                      "ok": "ok" if r.ok else "FAIL"} for r in rep.rows],
                    note="Worst relative errors, max |losslab - reference| / max |reference|, "
-                   "over every case; an empty cell means that reference has no counterpart of "
-                   "the loss (PyTorch has no MAPE, for example), and central differences then "
-                   "check it alone.")]
+                   "over every case." + (
+                       " An empty cell means that reference has no counterpart of the loss, "
+                       "and central differences then check it alone."
+                       if any(r.value_error is None or r.gradient_error is None
+                              or r.fd_gradient_error is None or r.fd_hessian_error is None
+                              for r in rep.rows) else ""))]
 
 
 def _mathml(tex):

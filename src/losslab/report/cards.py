@@ -216,11 +216,11 @@ def card_rows(loss) -> list[tuple[str, str]]:
         ("y_true" if two_inputs else "other inputs", info.y_true_domain),
         ("y_pred" if two_inputs else "differentiable inputs", info.y_pred_domain),
         ("activation", info.activation),
-        ("convex in y_pred", info.convex),
+        (f"convex in {' and '.join(info.differentiable)}", info.convex),
         ("not differentiable", info.nondifferentiable),
         ("hessian", info.hessian),
-        ("unreduced value", "one per sample (sums the class axis)" if info.reduces_class_axis
-         else "one per element"),
+        ("unreduced value", ("one per sample (sums the class axis)" if two_inputs else
+                             "one per sample") if info.reduces_class_axis else "one per element"),
         ("outliers", info.outlier_sensitivity),
         ("noise model", info.noise_model or "-"),
         ("convention", info.convention),
@@ -233,15 +233,31 @@ def card_text(name) -> str:
     return "\n".join(f"{k}: {v}" for k, v in card_rows(name))
 
 
-def _draw(ax_v, ax_g, name):
-    xlabel = ""
+def distinct_curves(name):
+    """(x-axis label, [(legend label, x, value, gradient)]) over the loss's variants, each curve
+    once: a curve that is the same for every value of the hyperparameter (contrastive's similar
+    pairs do not depend on the margin) is drawn once and labelled "every ..." instead of being
+    drawn on top of itself."""
+    drawn, xlabel = [], ""
+    spec = VARIANTS.get(name)
     for params, plabel in variants(name):
-        loss = get(name, **params)
-        xlabel, curves = probe(loss)
+        xlabel, curves = probe(get(name, **params))
         for label, x, v, g in curves:
-            lab = ", ".join(s for s in (label, plabel) if s) or name
-            line, = ax_v.plot(x, v, label=lab)
-            ax_g.plot(x, g, color=line.get_color(), label=lab)
+            same = next((d for d in drawn if d[0] == label and d[2].shape == x.shape
+                         and np.array_equal(d[2], x) and np.allclose(d[3], v, rtol=1e-12,
+                                                                      atol=1e-12)), None)
+            if same is not None:
+                same[1] = ", ".join(s for s in (label, f"every {spec[0]}" if spec else "") if s)
+                continue
+            drawn.append([label, ", ".join(s for s in (label, plabel) if s) or name, x, v, g])
+    return xlabel, [(lab, x, v, g) for _, lab, x, v, g in drawn]
+
+
+def _draw(ax_v, ax_g, name):
+    xlabel, curves = distinct_curves(name)
+    for lab, x, v, g in curves:
+        line, = ax_v.plot(x, v, label=lab)
+        ax_g.plot(x, g, color=line.get_color(), label=lab)
     for ax, what in ((ax_v, "value"), (ax_g, "gradient d value / dx")):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(what)
@@ -261,30 +277,30 @@ def card_figure(name: str):
     return fig
 
 
-def gallery_figure(loss_names=None, cols: int = 5):
+def gallery_figure(loss_names=None, cols: int = 3):
     """The value curves of many losses on one page (the report's loss zoo), each panel with a
     legend naming its curves (the label, and the hyperparameter value drawn)."""
     from matplotlib.figure import Figure
 
     loss_names = list(loss_names or names())
     rows = -(-len(loss_names) // cols)
-    fig = Figure(figsize=(3.3 * cols, 3.0 * rows))
+    fig = Figure(figsize=(4.4 * cols, 3.6 * rows))
     # fixed margins, not a layout engine: the same page, drawn in a third of the time
-    fig.subplots_adjust(left=0.035, right=0.995, bottom=0.03, top=0.985, wspace=0.28,
-                        hspace=0.62 if rows > 1 else 0.3)
+    height = 3.6 * rows  # margins in inches: room for the first titles and the last labels
+    fig.subplots_adjust(left=0.035, right=0.995, bottom=0.5 / height, top=1 - 0.35 / height,
+                        wspace=0.28, hspace=0.5 if rows > 1 else 0.3)
     axes = np.atleast_2d(fig.subplots(rows, cols))
     for ax, name in zip(axes.ravel(), loss_names):
-        labels = []
-        for params, plabel in variants(name):
-            xlabel, curves = probe(get(name, **params))
-            for label, x, v, _ in curves:
-                labels.append(", ".join(s for s in (label, plabel) if s) or name)
-                ax.plot(x, v, lw=1.2, label=labels[-1])
-        ax.set_title(name, fontsize=11, fontweight="bold")
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.tick_params(labelsize=7.5)
+        xlabel, curves = distinct_curves(name)
+        labels = [lab for lab, *_ in curves]
+        for lab, x, v, _ in curves:
+            ax.plot(x, v, lw=1.4, label=lab)
+        ax.set_title(name, fontsize=12, fontweight="bold")
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.tick_params(labelsize=8.5)
         wide = len(labels) > 4 and max(map(len, labels)) <= 18
-        ax.legend(fontsize=6.5, ncols=2 if wide else 1, handlelength=1.4,
+        # three panels a row: on a report page of about 1000 px this is 11-12 px text
+        ax.legend(fontsize=8.5, ncols=2 if wide else 1, handlelength=1.4,
                   borderpad=0.3, labelspacing=0.2, columnspacing=0.8, framealpha=0.7)
     for ax in axes.ravel()[len(loss_names):]:
         ax.set_visible(False)
