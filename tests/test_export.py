@@ -418,3 +418,21 @@ def test_multiclass_preds_layout_is_checked():
             hessian="library")
     score = ll.get("sparse_cce", from_logits=True).as_lightgbm_objective().init_score(labels)
     np.testing.assert_allclose(np.exp(score[0]), [0.4, 0.4, 0.2], rtol=1e-14)  # log frequencies
+
+
+def test_a_target_that_requires_grad_is_refused_not_silently_ignored():
+    torch = pytest.importorskip("torch")
+    module = ll.get("mse").to_torch()
+    x = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    # before: the target got no gradient (F.mse_loss gives it -2 e / n)
+    with pytest.raises(ValueError, match="target requires grad .* pass target.detach"):
+        module(x, t)
+    w = torch.ones(5, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="sample_weight requires grad"):
+        module(x, t.detach(), sample_weight=w)
+    # detached, or with autograd off, it computes as before (oracle: F.mse_loss, 1e-15)
+    value = module(x, t.detach())
+    assert float(value) == pytest.approx(float(torch.nn.functional.mse_loss(x, t)), rel=1e-15)
+    with torch.no_grad():
+        assert float(module(x, t)) == pytest.approx(float(value), rel=0)

@@ -526,3 +526,40 @@ def test_two_runs_of_different_landscapes_into_one_store(tmp_path):
     fresh = cases.course_case(winner, n=40)
     a, b = resumed.curves["landscape"].values, fresh.curves["landscape"].values
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.timeout(240)
+def test_hessian_vector_products_survive_a_killed_worker():
+    import os
+    import signal
+    import threading
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1_000_000, 4))  # about 0.25 s a product on two workers
+    y = np.tanh(X[:, 0]) + 0.1 * rng.normal(size=1_000_000)
+    model = models.MLP(4, (16,), activation="tanh", seed=0)
+    sharded = L.model_hvp(model, "mse", X, y, executor=2, shards=40)
+    v = rng.normal(size=model.n_params)
+    first = sharded(v)  # the pool is up, the spec shipped
+    out = {}
+
+    def run():
+        try:
+            out["products"] = [sharded(v) for _ in range(20)]
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(1.0)  # products in flight (20 of them: about 5 s)
+    workers = [c for c in psutil.Process().children(recursive=True)
+               if "LokyProcess" in " ".join(c.cmdline())]  # not loky's resource tracker
+    assert workers, "no pool worker found"
+    os.kill(workers[0].pid, signal.SIGKILL)
+    thread.join(timeout=200)
+    # before: TerminatedWorkerError; now a fresh pool computes the same products
+    assert "error" not in out, out.get("error")
+    for product in out["products"]:
+        np.testing.assert_array_equal(product, first)

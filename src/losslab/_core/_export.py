@@ -85,6 +85,7 @@ def _module_class(torch):
                     raise TypeError(f"{loss.name} module takes (input, target), got {len(inputs)} "
                                     "arrays")
                 inputs = (inputs[1], inputs[0])  # torch's (input, target) -> (y_true, y_pred)
+            _refuse_untracked_grads(torch, loss, inputs, sample_weight)
             return self._functions.value(sample_weight, *inputs)
 
         def extra_repr(self) -> str:
@@ -94,6 +95,25 @@ def _module_class(torch):
     LossModule.__qualname__ = "LossModule"
     _MODULE_CLASS.append(LossModule)
     return LossModule
+
+
+def _refuse_untracked_grads(torch, loss, inputs, sample_weight):
+    """The module differentiates only ``loss.differentiable``: an input outside it (a target,
+    labels, lengths) or a weight that requires grad would silently get no gradient, where
+    ``F.mse_loss`` gives its target one; refuse it by name instead, when autograd is on."""
+    if not torch.is_grad_enabled():
+        return
+    shown = {"y_true": "target", "y_pred": "input"} if loss.inputs == ("y_true", "y_pred") else {}
+    named = list(zip(loss.inputs, inputs)) + [("sample_weight", sample_weight)]
+    bad = [shown.get(n, n) for n, x in named if n not in loss.differentiable
+           and isinstance(x, torch.Tensor) and x.requires_grad]
+    if bad:
+        raise ValueError(
+            f"{loss.name}.to_torch() differentiates with respect to "
+            f"{', '.join(shown.get(n, n) for n in loss.differentiable)} only, but "
+            f"{' and '.join(bad)} require{'s' if len(bad) == 1 else ''} grad and would get "
+            f"none: pass {' and '.join(b + '.detach()' for b in bad)}, or a loss whose "
+            "differentiable inputs include it")
 
 
 def _rebuild_module(loss, reduction):

@@ -199,6 +199,7 @@ def _run_ray(task, chunks, executor, writer, on_done, bar):
 # ---- many small tasks on one shipped spec (Hessian-vector products over data shards) -----------
 
 _SHIPPED: dict = {}
+MAX_POOL_RESTARTS = 5
 
 
 def _run_item(task, item):
@@ -217,13 +218,25 @@ def map_tasks(task, items, executor):
         ev = evaluator(task)
         return [ev.run(i) for i in items]
     if kind == "pool":
+        from concurrent.futures.process import BrokenProcessPool
+
         from joblib.externals.loky import get_reusable_executor
 
-        pool = get_reusable_executor(max_workers=int(executor), initializer=_pool_init,
-                                     initargs=(task,), reuse=task.key in _SHIPPED)
-        _SHIPPED.clear()
-        _SHIPPED[task.key] = pool
-        return list(pool.map(_pool_item, items))
+        # a worker that dies (killed, out of memory) breaks the pool: start a fresh one and
+        # run the items again, as landscapes do (the products are pure functions of the items)
+        for attempt in range(MAX_POOL_RESTARTS + 1):
+            pool = get_reusable_executor(max_workers=int(executor), initializer=_pool_init,
+                                         initargs=(task,),
+                                         reuse=attempt == 0 and task.key in _SHIPPED)
+            _SHIPPED.clear()
+            _SHIPPED[task.key] = pool
+            try:
+                return list(pool.map(_pool_item, items))
+            except BrokenProcessPool:  # loky's TerminatedWorkerError included
+                _SHIPPED.clear()
+                pool.shutdown(wait=False, kill_workers=True)
+        raise RuntimeError(f"the worker processes died {MAX_POOL_RESTARTS + 1} times while "
+                           f"computing {len(items)} products; try fewer processes")
     if kind == "futures":
         return list(executor.map(_run_item, [task] * len(items), items))
     handle = _SHIPPED.get((id(executor), task.key))
