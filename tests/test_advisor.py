@@ -376,7 +376,7 @@ def make_regression_table(n=60, seed=0):
 
 
 def test_verdicts_follow_the_intervals():
-    from losslab.advisor._advise import _judge, recommendation_text, tied_with
+    from losslab.advisor import judge, recommendation_text, tied_with
 
     def row(cand, loss, verdict, mean=0.5, lo=-0.1, hi=0.1):
         return {"family": "linear", "candidate": cand, "loss": loss, "verdict": verdict,
@@ -386,11 +386,11 @@ def test_verdicts_follow_the_intervals():
     # the rule names plain bce; the best is the class-weighted variant and plain bce is worse:
     # before, "agrees" (matched on the loss, not the candidate)
     rows = [row("bce (class-weighted)", "bce", "best"), row("bce", "bce", "worse", lo=0.01)]
-    verdict, text = _judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
+    verdict, text = judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
     assert verdict == "disagrees" and "worse by" in text
     # tied with the rule's loss: agrees, and says so
     rows[1] = row("bce", "bce", "indistinguishable")
-    verdict, text = _judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
+    verdict, text = judge({"losses": ["bce"]}, rows, rows[0], "average_precision", 5, 2)
     assert verdict == "agrees" and "cannot be told apart" in text
     assert tied_with(rows, rows[0]) == ["bce"]
 

@@ -221,8 +221,9 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
     os.umask(mask)
     # swapped in from a mkdtemp folder (0700), the report folder has the usual mode
     assert stat.S_IMODE(full[0].stat().st_mode) == 0o777 & ~mask
+    # (the quick report takes about 14 s on two idle cores: the kill comes well before its end)
     for delay, sig in ((1.0, signal.SIGINT), (3.0, signal.SIGINT), (8.0, signal.SIGINT),
-                       (15.0, signal.SIGKILL)):
+                       (10.0, signal.SIGKILL)):
         proc = subprocess.Popen(cmd + ["--seed", "1"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
@@ -240,36 +241,27 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
 # ---- the swap never loses the only complete report ----------------------------------------------
 
 
-def _fake_build(text):
-    def build(out, *args, **kwargs):
-        (out / "report.html").write_text(text)
-        (out / "report.json").write_text("{}")
-        return {"seconds": 0.0}
-    return build
+def test_exchange_swaps_two_folders_at_once(tmp_path):
+    from losslab.report import exchange
 
-
-def test_the_swap_is_one_exchange_and_leaves_nothing_beside(tmp_path, monkeypatch):
-    from losslab.report import _run
-
-    out = tmp_path / "rep"
-    monkeypatch.setattr(_run, "_build", _fake_build("first"))
-    _run.build_report(out, workers=1)
-    calls = []
-    real = _run.exchange
-    monkeypatch.setattr(_run, "exchange", lambda a, b: calls.append(real(a, b)) or calls[-1])
-    monkeypatch.setattr(_run, "_build", _fake_build("second"))
-    _run.build_report(out, workers=1)
-    assert (out / "report.html").read_text() == "second"
-    assert calls == [sys.platform.startswith("linux")]
-    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
-    assert not (out / ".complete").exists()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "report.html").write_text("new")
+    (b / "report.html").write_text("old")
+    swapped = exchange(a, b)
+    assert swapped == sys.platform.startswith("linux")  # renameat2(RENAME_EXCHANGE)
+    if swapped:
+        assert (b / "report.html").read_text() == "new"
+        assert (a / "report.html").read_text() == "old"
 
 
 def test_killed_between_the_renames_then_an_interrupted_rerun_keeps_a_report(tmp_path,
                                                                               monkeypatch):
     import os
 
-    from losslab.report import _run
+    from losslab import labs
+    from losslab.report import COMPLETE, build_report
 
     out = tmp_path / "rep"
     # what a run killed between its two renames left (before: the next run deleted both)
@@ -279,18 +271,21 @@ def test_killed_between_the_renames_then_an_interrupted_rerun_keeps_a_report(tmp
     for folder, text in ((old, "previous"), (new, "newest")):
         folder.mkdir()
         (folder / "report.html").write_text(text)
-    (new / _run.COMPLETE).write_text("1")
+    (new / COMPLETE).write_text("1")
     os.utime(old, (1, 1))
-    # the rerun is interrupted too
-    monkeypatch.setattr(_run, "_build", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+
+    def interrupted(*args, **kwargs):  # the rerun is interrupted too
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(labs, "run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _run.build_report(out, workers=1)
+        build_report(out, quick=True, progress=False, workers=1)
     assert (out / "report.html").read_text() == "newest"
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]
 
 
 def test_a_running_reports_build_folder_is_not_deleted(tmp_path):
-    from losslab.report import _run
+    from losslab.report import recover
 
     out = tmp_path / "rep"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -299,7 +294,7 @@ def test_a_running_reports_build_folder_is_not_deleted(tmp_path):
         gone = tmp_path / f".rep.build-{2 ** 22 + 9}-dddd"
         alive.mkdir()
         gone.mkdir()
-        _run.recover(out)  # what a second run into the same folder does at start-up
+        recover(out)  # what a second run into the same folder does at start-up
         assert alive.exists() and not gone.exists()
     finally:
         sleeper.kill()

@@ -271,7 +271,7 @@ def test_default_classifier_is_logistic_regressions_default():
 def test_unpenalised_fit_on_separable_data_warns():
     from sklearn.datasets import load_breast_cancer, load_iris
 
-    from losslab.estimators import SeparationWarning, _separating_hyperplane_exists
+    from losslab.estimators import SeparationWarning, linearly_separable
 
     X, y = load_breast_cancer(return_X_y=True)
     with pytest.warns(SeparationWarning, match="linearly separable .* optimum lies at infinity"):
@@ -287,12 +287,13 @@ def test_unpenalised_fit_on_separable_data_warns():
     # the LP itself, against constructions with a known answer
     rng = np.random.default_rng(0)
     blobs = np.concatenate([rng.normal(size=(30, 2)) + c for c in ([0, 0], [10, 0], [0, 10])])
-    codes = np.repeat(np.arange(3), 30)
-    everyone = np.ones(90, dtype=bool)
-    assert _separating_hyperplane_exists(blobs, codes, 3, everyone)
-    assert not _separating_hyperplane_exists(Xi, yi, 3, np.ones(150, dtype=bool))
+    assert linearly_separable(blobs, np.repeat(["a", "b", "c"], 30))
+    assert linearly_separable(X, y)
+    assert not linearly_separable(Xi, yi)
     xor = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=float)
-    assert not _separating_hyperplane_exists(xor, np.array([0, 0, 1, 1]), 2, np.ones(4, bool))
+    assert not linearly_separable(xor, [0, 0, 1, 1])
+    # a row with weight 0 does not count: without the two crossing points XOR's rest separates
+    assert linearly_separable(xor, [0, 0, 1, 1], sample_weight=[1, 0, 1, 0])
 
 
 @pytest.mark.timeout(60)

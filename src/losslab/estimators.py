@@ -97,10 +97,19 @@ def _infimum_at_infinity(loss, k) -> bool:
     return 0.0 < high < low
 
 
+def linearly_separable(X, y, sample_weight=None) -> bool:
+    """Whether a linear model classifies every row (with a positive weight) correctly: an LP
+    (HiGHS) for (W, b) with each row's class score at least 1 above every other class's (two
+    classes: y (w.x + b) >= 1), feasible exactly when the classes are linearly separable. Then
+    cross-entropy-like losses without a penalty have no optimum (it lies at infinity)."""
+    X = np.asarray(X, dtype=np.float64)
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    active = np.ones(len(codes), dtype=bool) if sample_weight is None else \
+        np.asarray(sample_weight, dtype=np.float64) > 0
+    return _separating_hyperplane_exists(X, codes, len(classes), active)
+
+
 def _separating_hyperplane_exists(X, codes, k, active) -> bool:
-    """An LP (HiGHS): is there (W, b) with every active row's class score at least 1 above every
-    other class's (two classes: y (w.x + b) >= 1)? Feasible exactly when the rows are linearly
-    separable."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 

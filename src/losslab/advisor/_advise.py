@@ -29,7 +29,8 @@ from . import _tournament as T
 from ._inspect import decision_guide, detect_task, inspect_target, label_text
 from ._table import TableError, check_arrays, check_target
 
-__all__ = ["Advice", "advise", "inspect_target", "decision_guide", "detect_task"]
+__all__ = ["Advice", "advise", "inspect_target", "decision_guide", "detect_task", "judge",
+           "tied_with", "recommendation_text"]
 
 @dataclass
 class Advice:
@@ -214,7 +215,7 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
     lower = metric in T.LOWER_IS_BETTER
     top = sorted((r for r in rows if r["verdict"] == "best"),
                  key=lambda r: r["metric_mean"] if lower else -r["metric_mean"])[0]
-    verdict, agreement = _judge(guide, rows, top, metric, cv, repeats)
+    verdict, agreement = judge(guide, rows, top, metric, cv, repeats)
     tied = tied_with(rows, top)
     for r in rows:
         if r["constant_splits"]:
@@ -339,7 +340,7 @@ def _rows(cands, results, task, metric, cv):
     return rows
 
 
-def _judge(guide, rows, top, metric, cv, repeats):
+def judge(guide, rows, top, metric, cv, repeats):
     """The rule of thumb against the measurement, in the recommended family: "agrees" when a
     loss the rule names is the best or cannot be told apart from it (its interval holds 0),
     "disagrees" when every loss it names is worse, "cannot tell" when it names none there."""

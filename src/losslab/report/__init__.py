@@ -1,5 +1,5 @@
 """The lab in one command: loss cards (``cards``) and ``losslab report`` (``build_report``)."""
 
-from ._run import build_report
+from ._run import COMPLETE, build_report, exchange, recover
 
-__all__ = ["build_report"]
+__all__ = ["COMPLETE", "build_report", "exchange", "recover"]

@@ -592,7 +592,29 @@ def _parts(quick, seed, has_torch, workers):
         if main:
             signal.signal(signal.SIGINT, previous)
         if pool is not None:  # on an interrupt or an error: the workers are killed, then reaped
+            if not ok:
+                _quiet_pool_manager()
             pool.shutdown(wait=True, kill_workers=not ok)
+
+
+def _quiet_pool_manager() -> None:
+    """An abandoned pool's manager thread may raise while its workers are killed (loky's
+    "KeyError: 8", "Exception in thread ExecutorManagerThread"): the run is being given up, so
+    those go nowhere; every other thread's exception is printed as before."""
+    import threading
+
+    previous = threading.excepthook
+    if getattr(previous, "losslab_quiet", False):
+        return
+
+    def hook(args):
+        name = getattr(args.thread, "name", "") or ""
+        if "ExecutorManagerThread" in name or "QueueFeederThread" in name:
+            return
+        previous(args)
+
+    hook.losslab_quiet = True
+    threading.excepthook = hook
 
 
 def _build(out, quick, seed, progress, log, workers):
