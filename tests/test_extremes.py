@@ -182,3 +182,18 @@ def test_cosine_losses_are_never_negative():
 def test_hyperparameters_that_break_finiteness_are_refused(name, params, rule):
     with pytest.raises(ValueError, match=rule):
         ll.get(name, **params)
+
+
+@pytest.mark.parametrize("scale", [1e122, 1e200, 1e300])
+def test_triplet_with_swap_far_from_one_in_float64(scale):
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(4, 3)) * scale
+    loss = ll.get("triplet", swap=True)
+    # closed form for (a, a/2, -a): d(a, p) = |a|/2, d(a, n) = 2|a|, d(p, n) = 1.5|a|, so the
+    # swapped negative distance is 1.5|a| and the hinge is 0 (inactive): value and grads 0
+    assert float(loss(a, a / 2, -a)) == 0.0
+    # (a, -a, a/2): d(a, p) = 2|a|, min(d(a, n), d(p, n)) = |a|/2: value 1.5|a| + margin
+    norms = np.linalg.norm(a / scale, axis=1) * scale
+    assert float(loss(a, -a, a / 2)) == pytest.approx(np.mean(1.5 * norms + 1.0), rel=1e-12)
+    for part in (loss.gradient(a, -a, a / 2), loss.hessian(a, -a, a / 2)):
+        assert all(np.all(np.isfinite(x)) for x in part)

@@ -114,15 +114,8 @@ def _primal_qp(Xa, t, lo, hi, pen, max_iter):
     solver cycling on small separable hinge problems.)"""
     from scipy.sparse import coo_matrix
 
-    highspy = _highspy()
     n, p = Xa.shape
-    d = p - 1
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    if max_iter is not None:
-        h.setOptionValue("qp_iteration_limit", int(max_iter))
     n_cols = p + n
-    inf = highspy.kHighsInf
     # row for slope s of sample i: xi_i - s (t_i - x_i beta) >= 0  <=>  s x_i beta + xi_i >= s t_i
     side_rows = []
     for slope in (hi, lo):
@@ -134,35 +127,12 @@ def _primal_qp(Xa, t, lo, hi, pen, max_iter):
     rows = np.concatenate([np.repeat(np.arange(m), p), np.arange(m)])
     cols = np.concatenate([np.tile(np.arange(p), m), p + idx])
     vals = np.concatenate([(slope[:, None] * Xa[idx]).ravel(), np.ones(m)])
-    A = coo_matrix((vals, (rows, cols)), shape=(m, n_cols)).tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, m
-    lp.col_cost_ = np.concatenate([np.zeros(p), np.ones(n)])
-    lp.col_lower_ = np.concatenate([np.full(p, -inf), np.zeros(n)])
-    lp.col_upper_ = np.full(n_cols, inf)
-    lp.row_lower_ = np.asarray(slope * t[idx], dtype=np.float64)
-    lp.row_upper_ = np.full(m, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(np.float64)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, m
-    h.passModel(lp)
-    hess = highspy.HighsHessian()
-    hess.dim_ = n_cols
-    hess.format_ = highspy.HessianFormat.kTriangular
-    hess.start_ = np.concatenate([np.arange(d + 1), np.full(n_cols - d, d)]).astype(np.int32)
-    hess.index_ = np.arange(d, dtype=np.int32)
-    hess.value_ = np.asarray(pen, dtype=np.float64)
-    h.passHessian(hess)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
-    beta = np.asarray(h.getSolution().col_value, dtype=np.float64)[:p].copy()
+    A = coo_matrix((vals, (rows, cols)), shape=(m, n_cols))
+    beta, nit, status = _weights_qp(A, np.concatenate([np.zeros(p), np.ones(n)]),
+                                    slope * t[idx], np.full(m, np.inf), pen, p, max_iter)
     if beta.size != p or not np.all(np.isfinite(beta)):
         beta = np.zeros(p)
     beta, verified = _polish(Xa, t, lo, hi, pen, beta)
-    nit = int(max(info.qp_iteration_count, 0))
     if verified:  # the optimality conditions hold, whatever HiGHS's status says
         return beta, nit, "Optimal"
     # not verified: the form with u - v = r (better on some badly scaled problems), time-bound
@@ -184,29 +154,47 @@ def _qp_objective(Xa, t, lo, hi, pen, b):
 def _primal_qp_split(Xa, t, lo, hi, pen, max_iter):
     """min sum_i hi_i u_i - lo_i v_i + sum_j pen_j / 2 W_j^2  s.t.  x_i beta + u_i - v_i = t_i,
     u, v >= 0: the penalised problem (a QP with a diagonal hessian on the weights) by highspy."""
-    highspy = _highspy()
+    from scipy.sparse import coo_matrix
+
     n, p = Xa.shape
+    rows = np.concatenate([np.tile(np.arange(n), p), np.arange(n), np.arange(n)])
+    cols = np.concatenate([np.repeat(np.arange(p), n), p + np.arange(n), p + n + np.arange(n)])
+    vals = np.concatenate([Xa.T.ravel(), np.ones(n), -np.ones(n)])
+    A = coo_matrix((vals, (rows, cols)), shape=(n, p + 2 * n))
+    t = np.asarray(t, dtype=np.float64)
+    beta, nit, status = _weights_qp(A, np.concatenate([np.zeros(p), hi, -lo]), t, t, pen, p,
+                                    max_iter, time_limit=QP_TIME_LIMIT)  # it can cycle
+    beta, verified = _polish(Xa, t, lo, hi, pen, beta)
+    return beta, nit, "Optimal" if verified else status
+
+
+def _weights_qp(A, cost, row_lower, row_upper, pen, p, max_iter, time_limit=None):
+    """highspy on min cost.x + sum_j pen_j / 2 x_j^2 (the first p - 1 columns: the weights)
+    subject to row_lower <= A x <= row_upper, the first p columns free and the others >= 0.
+    Returns (x[:p], iterations, HiGHS's status)."""
+    highspy = _highspy()
+    A = A.tocsc()
+    n_rows, n_cols = A.shape
     d = p - 1
+    inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", QP_TIME_LIMIT)  # this form can cycle: never wait for ever
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
     if max_iter is not None:
         h.setOptionValue("qp_iteration_limit", int(max_iter))
-    n_cols = p + 2 * n
-    inf = highspy.kHighsInf
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, n
-    lp.col_cost_ = np.concatenate([np.zeros(p), hi, -lo])
-    lp.col_lower_ = np.concatenate([np.full(p, -inf), np.zeros(2 * n)])
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.concatenate([np.full(p, -inf), np.zeros(n_cols - p)])
     lp.col_upper_ = np.full(n_cols, inf)
-    lp.row_lower_ = lp.row_upper_ = np.asarray(t, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
+    lp.row_upper_ = np.where(np.isinf(row_upper), inf, np.asarray(row_upper, dtype=np.float64))
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([np.arange(0, n * p + 1, n),
-                                          n * p + 1 + np.arange(2 * n)]).astype(np.int32)
-    lp.a_matrix_.index_ = np.concatenate([np.tile(np.arange(n), p), np.arange(n),
-                                          np.arange(n)]).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate([Xa.T.ravel(), np.ones(n), -np.ones(n)])
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
     h.passModel(lp)
     hess = highspy.HighsHessian()
     hess.dim_ = n_cols
@@ -217,10 +205,10 @@ def _primal_qp_split(Xa, t, lo, hi, pen, max_iter):
     h.passHessian(hess)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
-    beta = np.asarray(h.getSolution().col_value, dtype=np.float64)[:p].copy()
-    beta, verified = _polish(Xa, t, lo, hi, pen, beta)
-    return beta, int(max(info.qp_iteration_count, 0)), "Optimal" if verified else status
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)[:p].copy()
+    if x.size != p or not np.all(np.isfinite(x)):
+        x = np.zeros(p)
+    return x, int(max(h.getInfo().qp_iteration_count, 0)), status
 
 
 def _polish(Xa, t, lo, hi, pen, beta):
