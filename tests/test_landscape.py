@@ -332,7 +332,17 @@ def test_pictures_and_html(tmp_path):
     out = ls.to_html(tmp_path / "dw.html", paths={"gd": path})
     text = out.read_text()
     assert "<script src=" not in text.split("plotly.js")[0][-200:] and "Plotly.newPlot" in text
-    assert "x=%{x:.4g}" in text and len(text) > 1_000_000  # plotly.js is embedded
+    # plotly.js and the figure are embedded gzipped (about 2 MB where the plain page is 5 MB)
+    import base64
+    import gzip
+    import re
+
+    blobs = dict(re.findall(r'<script type="application/octet-stream" id="([a-z-]+)">([^<]+)<',
+                            text))
+    plotly_js = gzip.decompress(base64.b64decode(blobs["plotly-gz"])).decode()
+    figure = gzip.decompress(base64.b64decode(blobs["figure-gz"])).decode()
+    assert "x=%{x:.4g}" in figure and len(plotly_js) > 1_000_000
+    assert 1_000_000 < len(text) < 2_500_000
     line = L.function_landscape(lambda P: (P ** 2).sum(axis=1), L.interpolation(np.zeros(2), np.ones(2)),
                                 np.linspace(-0.5, 1.5, 21))
     assert len(line.figure().axes) == 1

@@ -266,6 +266,10 @@ def test_default_classifier_is_logistic_regressions_default():
     # before: max |coef| 1.1e6 and 97.9% of probabilities exactly 0 or 1
     p = est.predict_proba(X)[:, 1]
     assert np.max(np.abs(est.coef_)) < 10 and np.mean((p == 0) | (p == 1)) == 0.0
+    # margin losses have a finite optimum on separable data: "auto" leaves them unpenalised
+    # (exact linear programmes); losses whose optimum runs to infinity get 1/n
+    assert LossClassifier("hinge").fit(X, y).alpha_ == 0.0
+    assert LossClassifier("focal").fit(X, y).alpha_ == pytest.approx(1.0 / len(y), rel=1e-15)
 
 
 def test_unpenalised_fit_on_separable_data_warns():

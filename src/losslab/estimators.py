@@ -228,7 +228,7 @@ class _LossEstimator(BaseEstimator):
                              f"solver ({solver!r}) reaches the optimum of the training objective")
         self.loss_ = loss
         self.model_ = model
-        self.alpha_ = self._alpha(sample_weight)
+        self.alpha_ = self._alpha(sample_weight, loss, n_outputs)
         if solver in _EXACT or solver == "auto":
             self._solve(model, loss, X, y, sample_weight, n_outputs, solver)
         else:
@@ -239,14 +239,20 @@ class _LossEstimator(BaseEstimator):
             if model.n_outputs == 1:
                 self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
 
-    def _alpha(self, sample_weight):
-        """The L2 strength of this fit: ``alpha``, or for ``"auto"`` 1 / sum(sample_weight) (1/n
-        unweighted), which is scikit-learn's ``LogisticRegression(C=1)``: its objective
-        C sum(w l) + ||W||^2 / 2, divided by C sum(w), is losslab's weighted mean loss plus
-        alpha / 2 ||W||^2 with alpha = 1 / (C sum(w))."""
+    def _alpha(self, sample_weight, loss, n_outputs):
+        """The L2 strength of this fit: ``alpha``, or for ``"auto"``: 1 / sum(sample_weight)
+        (1/n unweighted) where the loss's optimum can lie at infinity (cross-entropy, focal,
+        logistic, exponential: ``_infimum_at_infinity``), which is scikit-learn's
+        ``LogisticRegression(C=1)`` (its objective C sum(w l) + ||W||^2 / 2, divided by
+        C sum(w), is losslab's weighted mean loss plus alpha / 2 ||W||^2 with
+        alpha = 1 / (C sum(w))); 0 for losses whose optimum is finite (margin losses reach 0 at
+        a finite margin, regression losses), which stay exact linear programmes or Newton."""
         if isinstance(self.alpha, str):
             if self.alpha != "auto":
                 raise ValueError(f"alpha must be a number >= 0 or 'auto', got {self.alpha!r}")
+            if self._tasks == ("regression",) or \
+                    not _infimum_at_infinity(loss, max(int(n_outputs), 2)):
+                return 0.0
             return 1.0 / float(np.sum(sample_weight))
         alpha = float(self.alpha)
         if not np.isfinite(alpha) or alpha < 0:
@@ -318,11 +324,13 @@ _COMMON_DOC = """
         iterations, no limit for HiGHS, 200 epochs for a first-order optimiser).
     alpha : L2 penalty on the weights (not the biases): alpha / 2 * ||W||^2 added to the
         (weighted) mean loss. The regressor's default is 0 (least squares, Huber, ... exactly);
-        the classifier's is ``"auto"``: 1 / sum(sample_weight), i.e. 1/n, which is scikit-learn's
-        ``LogisticRegression(C=1)`` and ``LinearSVC(C=1)``. Without a penalty, data that a
-        hyperplane separates have no optimum for cross-entropy-like losses (it lies at
-        infinity); ``LossClassifier(alpha=0)`` detects that (the fitted model, or a linear
-        programme, exhibits the separating hyperplane) and warns (``SeparationWarning``).
+        the classifier's is ``"auto"``: for losses whose optimum can lie at infinity
+        (cross-entropy, focal, logistic, exponential: without a penalty, data that a hyperplane
+        separates have no optimum) 1 / sum(sample_weight), i.e. 1/n, which is scikit-learn's
+        ``LogisticRegression(C=1)``; for margin losses (hinge, ...), whose optimum is finite, 0:
+        they stay exact linear programmes. ``LossClassifier(alpha=0)`` with a loss of the first
+        kind detects separable data (the fitted model, or a linear programme, exhibits the
+        separating hyperplane) and warns (``SeparationWarning``).
     tol : exact solvers stop when J is exact to ``tol`` relative (``None``: 1e-10); first-order
         ones when the training cost has not improved by tol * max(1, |J|) for ``patience``
         epochs (``None``: 1e-6). A solver that stops first raises ``ConvergenceWarning``.

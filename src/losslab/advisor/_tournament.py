@@ -116,8 +116,10 @@ def make_estimator(c: Candidate, task: str, seed: int, n_train: int):
         if task != "regression" and c.loss not in ("hinge", "multi_margin"):
             # scikit-learn's default ridge strength (LogisticRegression's C = 1 is alpha = 1/n):
             # without it a separable table sends the weights, and the log loss, to infinity.
-            # Margin losses model no probability and stay linear programmes (fast, exact).
             kw["alpha"] = 1.0 / n_train
+        elif task != "regression":
+            # margin losses model no probability and stay linear programmes (fast, exact)
+            kw["alpha"] = 0.0
         est = make_pipeline(StandardScaler(), cls(c.loss, loss_params=c.params, random_state=seed,
                                                   **kw))
     if task == "regression":

@@ -222,33 +222,36 @@ def _polish(Xa, t, lo, hi, pen, beta):
     n, p = Xa.shape
     d = p - 1
     r = t - Xa @ beta
-    near = np.abs(r) <= 1e-6 * (1.0 + np.abs(t))
-    S = np.flatnonzero(near)
-    lam_n = np.where(r > 0, hi, lo)[~near]
     P = np.zeros(p)
     P[:d] = pen
-    k = S.size
-    A = np.zeros((p + k, p + k))
-    A[:p, :p] = np.diag(P)
-    A[:p, p:] = -Xa[S].T
-    A[p:, :p] = Xa[S]
-    rhs = np.concatenate([Xa[~near].T @ lam_n, t[S]])
-    try:
-        sol = np.linalg.solve(A, rhs)
-    except np.linalg.LinAlgError:
-        return beta, False
-    new, lam_s = sol[:p], sol[p:]
-    r_new = t[~near] - Xa[~near] @ new
-    slack = 1e-9 * (hi[S] - lo[S])
-    ok = (np.all(lam_s >= lo[S] - slack) and np.all(lam_s <= hi[S] + slack)
-          and np.all(np.sign(r_new) * np.sign(r[~near]) >= 0))
 
     def objective(b):
         res = t - Xa @ b
         return float(np.sum(np.maximum(hi * res, lo * res)) + 0.5 * np.sum(P * b * b))
 
-    if ok and objective(new) <= objective(beta):
-        return new, True
+    # the active set read from the QP's residuals at a few thresholds; the system is solved by
+    # least squares, since repeated rows (weights given as repetitions) make it singular: the
+    # coefficients stay unique and the repeated rows' multipliers split evenly
+    for tol in (1e-6, 1e-9, 1e-4):
+        near = np.abs(r) <= tol * (1.0 + np.abs(t))
+        S = np.flatnonzero(near)
+        lam_n = np.where(r > 0, hi, lo)[~near]
+        k = S.size
+        A = np.zeros((p + k, p + k))
+        A[:p, :p] = np.diag(P)
+        A[:p, p:] = -Xa[S].T
+        A[p:, :p] = Xa[S]
+        rhs = np.concatenate([Xa[~near].T @ lam_n, t[S]])
+        sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        if np.linalg.norm(A @ sol - rhs) > 1e-9 * (1.0 + np.linalg.norm(rhs)):
+            continue  # the guessed active set admits no solution
+        new, lam_s = sol[:p], sol[p:]
+        r_new = t[~near] - Xa[~near] @ new
+        slack = 1e-9 * (hi[S] - lo[S])
+        ok = (np.all(lam_s >= lo[S] - slack) and np.all(lam_s <= hi[S] + slack)
+              and np.all(np.sign(r_new) * np.sign(r[~near]) >= 0))
+        if ok and objective(new) <= objective(beta) * (1 + 1e-12) + 1e-300:
+            return new, True
     return beta, False
 
 
