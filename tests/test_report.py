@@ -233,6 +233,8 @@ def test_an_interrupted_rerun_leaves_one_complete_report_of_one_seed(full, tmp_p
         if sig == signal.SIGINT:
             assert proc.returncode == 130, (delay, stdout, stderr[-2000:])
             assert "interrupted: the previous report in" in stdout and "Traceback" not in stderr
+        # nothing else: no loky traceback, no resource tracker's "leaked semlock objects"
+        assert "Traceback" not in stderr and "leaked" not in stderr, (delay, stderr[-2000:])
         one_report_of_seed(0)  # the old report, whole
         _, alive = psutil.wait_procs(children, timeout=30)
         assert not alive, f"worker processes left running: {alive}"

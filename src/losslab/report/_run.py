@@ -572,6 +572,7 @@ def _parts(quick, seed, has_torch, workers):
     one = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     pool, ok = None, False
     try:
+        _quiet_trackers()
         pool = ProcessPoolExecutor(max_workers=workers, env=one, initializer=worker_setup)
         # one part per worker at a time, the next submitted as one finishes: nothing waits in
         # the pool's queue, so an interrupt has only running parts to kill (loky's shutdown
@@ -595,6 +596,28 @@ def _parts(quick, seed, has_torch, workers):
             if not ok:
                 _quiet_pool_manager()
             pool.shutdown(wait=True, kill_workers=not ok)
+
+
+def _quiet_trackers() -> None:
+    """Start the resource trackers (multiprocessing's and loky's) with stderr on /dev/null: they
+    outlive a report killed with SIGKILL and then print "There appear to be N leaked semlock
+    objects" while they clean those up, which is noise for a run that was killed on purpose.
+    A tracker already running is left as it is."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(2)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+        from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+        loky_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _quiet_pool_manager() -> None:
