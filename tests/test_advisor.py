@@ -467,3 +467,13 @@ def test_more_features_than_rows_reads_the_target_not_an_interpolating_fit():
     assert info["residual_std"] > 0.5
     assert info["residuals_of"].startswith("the target's median")
     assert inspect_target(X[:, :3], y)["residuals_of"] == "a least-squares fit on the features"
+
+
+def test_more_features_than_training_rows_is_said():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 80))
+    y = X[:, 0] + rng.normal(size=60)
+    advice = ll.advise(X, y, models="linear", cv=3, repeats=1)
+    assert any("80 features for training folds of 40 rows" in n for n in advice.notes)
+    few = ll.advise(X[:, :3], y, models="linear", cv=3, repeats=1)
+    assert not any("can interpolate a training fold" in n for n in few.notes)

@@ -231,6 +231,13 @@ def advise(X, y, *, task: str = "auto", cost_under=None, cost_over=None, metric=
                          "its scores are those of the stopped fits")
         for text in r["fit_warnings"]:
             notes.append(f"{r['candidate']} ({r['family']}): {text}")
+    n_train = T.smallest_training_set(split_list, "regression")
+    if X.shape[1] >= n_train and any(f in families for f in ("linear", "mlp")):
+        notes.append(f"the table has {X.shape[1]} features for training folds of {n_train} rows: "
+                     "linear fits can interpolate a training fold, so their held-out scores vary "
+                     "widely between splits and wide intervals make candidates "
+                     "indistinguishable; reduce the features (or add rows) before trusting the "
+                     "linear family's ranking")
     same = (len(set(best_by_family.values())) == 1) if len(best_by_family) > 1 else None
     if same is not None:
         notes.append("the best loss is the same in every family" if same else
