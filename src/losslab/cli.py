@@ -145,8 +145,9 @@ def _table(rows, columns, title, numeric=(), droppable=(), width=None):
         return head, need, not token
 
     def build(idx):
-        table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
-                      pad_edge=False, show_edge=False, title_justify="left")
+        table = Table(title=Text(title) if title else None, box=box.SIMPLE_HEAD, padding=(0, 1),
+                      collapse_padding=True, pad_edge=False, show_edge=False,
+                      title_justify="left")
         for i in idx:
             head, need, wraps = layout(i)
             if wraps:
@@ -173,11 +174,13 @@ def _table(rows, columns, title, numeric=(), droppable=(), width=None):
                           "--format records shows every column)", style="dim")
         return
     # stacked: one block per row, "header: value" lines folded at the terminal's width
+    from rich.markup import escape
+
     if title:
-        console.print(f"[bold]{title}[/bold]", width=width)
+        console.print(f"[bold]{escape(title)}[/bold]", width=width)
     pad = max(len(h) for h in headers[1:]) if len(headers) > 1 else 0
     for r in rows:
-        console.print(f"[bold]{r[0]}[/bold]", width=width, highlight=False)
+        console.print(f"[bold]{escape(r[0])}[/bold]", width=width, highlight=False)
         for h, v in zip(headers[1:], r[1:]):
             console.print(f"  {h.ljust(pad)}  {v}", width=width, highlight=False, markup=False)
 
