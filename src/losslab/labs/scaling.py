@@ -91,8 +91,13 @@ def _draw(result):
         k = int(np.argmin(c * J))
         ax0.plot(w[k], c * J[k], "ko", ms=4)
     ax0.axvline(w_star, color="gray", ls=":", lw=1)
-    # c spans 0.1 to 10 and -1: a symmetric log axis keeps every curve's shape visible
-    ax0.set_yscale("symlog", linthresh=0.1 * float(np.min(J)))
+    # c spans 0.1 to 10 and -1: a symmetric log axis keeps every curve's shape visible; ticks
+    # at 0 and at powers of ten outside the linear band (inside it their labels overlap)
+    lin = 0.1 * float(np.min(J))
+    ax0.set_yscale("symlog", linthresh=lin)
+    top = max(abs(c) for c in SCALES) * float(np.max(J))
+    powers = 10.0 ** np.arange(np.ceil(np.log10(lin * 10)), np.ceil(np.log10(top)) + 1)
+    ax0.set_yticks(np.concatenate([-powers[::-1], [0.0], powers]))
     ax0.set_xlabel("w (b at its least-squares value)")
     ax0.set_ylabel("c * J(w) (symmetric log scale)")
     ax0.set_title("c * J: dots mark each curve's lowest point on the grid")
