@@ -19,7 +19,7 @@ from rich.text import Text
 
 from . import __version__
 from ._core import aliases as _aliases
-from ._core import get, names
+from ._core import UnknownLoss, get, names
 from ._extras import MissingExtra, require
 
 app = typer.Typer(rich_markup_mode=None, add_completion=False, no_args_is_help=True,
@@ -65,10 +65,10 @@ def _extras_named(command):
 def _loss_or_exit(name: str):
     try:
         return get(name)
+    except UnknownLoss as exc:  # on the command line, the list is a command
+        _fail(str(UnknownLoss(exc.name, exc.suggestions, exc.count, "'losslab list' shows")))
     except (ValueError, TypeError) as exc:
-        # the registry's hint names the Python API; on the command line, name the command
-        _fail(str(exc).replace(f"(losslab.names() lists all {len(names())})",
-                               f"('losslab list' shows all {len(names())})"))
+        _fail(str(exc))
 
 
 def _first_clause(text: str) -> str:

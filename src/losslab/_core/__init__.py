@@ -12,8 +12,8 @@ from ._base import Loss, LossInfo
 from ._export import BoostingObjective, boosting_objective, to_torch
 from ._multi import MultiInputLoss
 from ._prepared import PreparedLoss
-from ._registry import aliases, get, loss_class, names, register
+from ._registry import UnknownLoss, aliases, get, loss_class, names, register
 
-__all__ = ["Loss", "LossInfo", "MultiInputLoss", "PreparedLoss", "BoostingObjective", "aliases",
-           "arrays", "boosting_objective", "get", "loss_class", "names", "numerics", "register",
+__all__ = ["Loss", "LossInfo", "MultiInputLoss", "PreparedLoss", "BoostingObjective", "UnknownLoss",
+           "aliases", "arrays", "boosting_objective", "get", "loss_class", "names", "numerics", "register",
            "to_torch", "validation"]

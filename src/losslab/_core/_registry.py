@@ -51,9 +51,18 @@ def loss_class(name: str) -> type:
     if key in _LOSSES:
         return _LOSSES[key]
     known = sorted([*_LOSSES, *_ALIASES])
-    close = difflib.get_close_matches(key, known, n=4, cutoff=0.5)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"unknown loss {name!r}{hint} (losslab.names() lists all {len(_LOSSES)})")
+    raise UnknownLoss(name, difflib.get_close_matches(key, known, n=4, cutoff=0.5), len(_LOSSES))
+
+
+class UnknownLoss(ValueError):
+    """A name that is no registered loss: ``name``, the close ``suggestions`` and how many losses
+    there are (``count``), so that each interface can say where the list is."""
+
+    def __init__(self, name, suggestions, count, where="losslab.names() lists"):
+        self.name, self.suggestions, self.count = name, list(suggestions), int(count)
+        hint = (f"; did you mean {', '.join(repr(c) for c in self.suggestions)}?"
+                if self.suggestions else "")
+        super().__init__(f"unknown loss {name!r}{hint} ({where} all {self.count})")
 
 
 def get(name, **params):
