@@ -507,7 +507,13 @@ def test_two_runs_of_different_landscapes_into_one_store(tmp_path):
     procs = [subprocess.Popen(cmd + ["--loss", loss, "--out", str(tmp_path / loss)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for loss in ("mse", "huber")]
-    outs = [p.communicate(timeout=240) for p in procs]
+    try:
+        outs = [p.communicate(timeout=240) for p in procs]
+    finally:  # never leave a run behind, whatever happens above
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
     codes = [p.returncode for p in procs]
     assert sorted(codes) == [0, 1], (codes, outs)
     winner, loser = ("mse", "huber") if codes[0] == 0 else ("huber", "mse")
