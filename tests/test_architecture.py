@@ -210,3 +210,34 @@ def test_numpy_layers_import_no_heavy_library(package):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          timeout=60).stdout.strip()
     assert out == "[]"
+
+
+def test_landscapes_is_a_library_that_imports_no_course_experiment():
+    # the course's cases live in labs/; the landscapes package imports no lab, statically (every
+    # module's imports) and at run time (a fresh interpreter). It may use the library layers
+    # (training's data checks and loss resolution, models, optim).
+    import ast
+
+    pkg = SRC / "landscapes"
+    for path in pkg.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                assert not target.startswith("..labs"), (path.name, target)
+                assert "labs" not in (node.module or "").split("."), (path.name, target)
+    code = ("import sys, losslab.landscapes; "
+            "print(sorted(m for m in sys.modules if m.startswith('losslab.labs')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         timeout=60).stdout.strip()
+    assert out == "[]"
+
+
+def test_command_line_and_report_hold_no_landscape_case_knowledge():
+    # the cases, their options and the report's choice of them are declared in labs.landscapes
+    from losslab.labs import landscapes as cases
+
+    for path in (SRC / "cli.py", SRC / "report" / "_run.py"):
+        text = path.read_text()
+        for name in (*cases.CASES[1:-2], "course_case(", "surface_case(", "skip_case(",
+                     "csv_case("):
+            assert name not in text, (path.name, name)

@@ -522,7 +522,7 @@ def test_two_runs_of_different_landscapes_into_one_store(tmp_path):
     assert "holds chunks of a different landscape" in refusal[0]
     assert "Traceback" not in outs[codes.index(1)][1]
     # the resume serves the winner's landscape, exactly as computed without a store
-    from losslab.landscapes import cases
+    from losslab.labs import landscapes as cases
 
     import warnings
 

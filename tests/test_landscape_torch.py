@@ -122,7 +122,7 @@ def test_torch_hvp_is_the_exact_hessian(rng):
 
 
 def test_skip_connection_case_runs_small():
-    from losslab.landscapes.cases import skip_case
+    from losslab.labs.landscapes import skip_case
 
     r = skip_case(n=5, depth=3, width=8, epochs=30)
     rows = {row["network"]: row for row in r.tables["networks"]}

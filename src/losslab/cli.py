@@ -417,9 +417,9 @@ def lab(
 @app.command("landscape")
 @_extras_named
 def landscape_cmd(
-    case: Optional[str] = typer.Argument(None, help="course, a surface (bowl, saddle, "
-                                         "monkey_saddle, double_well, plateau, rosenbrock), csv, "
-                                         "or skip (omit to list them)"),
+    case: Optional[str] = typer.Argument(None, help="a case: the course's surface, a "
+                                         "demonstration surface, csv or skip (omit the case to "
+                                         "list them all)"),
     loss: str = typer.Option("mse", help="loss for the course and csv cases"),
     csv: Optional[Path] = typer.Option(None, "--csv", help="a CSV file (case csv)"),
     target: Optional[str] = typer.Option(None, help="the CSV's target column (case csv)"),
@@ -439,43 +439,29 @@ def landscape_cmd(
     import warnings
 
     from .landscapes import StoreError, StoreWarning
-    from .landscapes import cases as _cases
+    from .labs import landscapes as _cases
 
     if case is None:
         console.print("landscape cases: " + ", ".join(_cases.CASES))
         return
-    if case not in _cases.CASES:
-        import difflib
-
-        close = difflib.get_close_matches(case, list(_cases.CASES), n=2, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-        _fail(f"unknown case {case!r}{hint} The cases are: {', '.join(_cases.CASES)}")
     if workers is not None and scheduler is not None:
         _fail("give --workers or --scheduler, not both")
+    try:
+        _cases.check_case(case, grid_options=any(o is not None for o in (workers, scheduler,
+                                                                           store)))
+    except ValueError as exc:
+        _fail(str(exc))
     _check_out_dir(out, "--out")
-    kw = {} if grid is None else {"n": grid}
-    if case in ("course", "csv", "skip"):
-        kw.update(store=store, executor=workers)
-    elif workers is not None or scheduler is not None or store is not None:
-        _fail(f"--workers, --scheduler and --store apply to the course, csv and skip cases; "
-              f"{case!r} is an analytic surface")
     client = None
     try:
+        executor = workers
         if scheduler is not None:
             client = require("distributed", "--scheduler").Client(scheduler, timeout="10s")
-            kw["executor"] = client
+            executor = client
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
-            if case == "course":
-                result = _cases.course_case(loss, seed=seed, **kw)
-            elif case == "csv":
-                if csv is None or target is None:
-                    _fail("case csv needs --csv FILE and --target COLUMN")
-                result = _cases.csv_case(csv, target, loss, seed=seed, **kw)
-            elif case == "skip":
-                result = _cases.skip_case(seed=seed, **kw)
-            else:
-                result = _cases.surface_case(case, seed=seed, **kw)
+            result = _cases.run_case(case, loss=loss, csv=csv, target=target, n=grid, seed=seed,
+                                     executor=executor, store=store)
         for w in caught:
             if issubclass(w.category, StoreWarning):
                 console.print(f"[yellow]store:[/] {w.message}", soft_wrap=True)

@@ -273,18 +273,14 @@ def _view(ctx, name):
 
 
 def _landscapes(ctx):
-    from ..landscapes import cases
+    from ..labs import landscapes as cases
 
-    n, m = (60, 61) if ctx.quick else (100, 121)
-    runs = [cases.course_case("mse", n=n, seed=ctx.seed), cases.course_case("mae", n=n, seed=ctx.seed)]
-    runs += [cases.surface_case(s, n=m, seed=ctx.seed)
-             for s in ("double_well", "saddle", "monkey_saddle", "plateau", "rosenbrock")]
     blocks, land = [], {}
-    for r in runs:
+    for r, interactive in cases.report_runs(ctx.quick, ctx.seed):
         land[r.name] = r.to_dict()
         blocks += [_text("h3", r.title), _claims(r.claims),
                    ctx.figure(r.figure(), r.name, r.title, dpi=80)]
-        if r.name in ("landscape-course-mse", "landscape-double_well"):
+        if interactive:
             fig = r.curves["landscape"].plotly_figure(
                 paths=r.curves.get("paths"), title=r.title, log=r.curves.get("log", False),
                 max_points=61)  # the surface at up to 61 x 61 points: a light page
@@ -298,9 +294,9 @@ def _neural(ctx):
         ctx.results["neural"] = {"skipped": "PyTorch is not installed"}
         return [_text("para", "PyTorch is not installed, so this section was not run: install "
                       "the extra (pip install 'losslab[torch]') and run the report again.")]
-    from ..landscapes import cases
+    from ..labs import landscapes as cases
 
-    r = cases.skip_case(seed=ctx.seed, **({"n": 11, "depth": 6, "epochs": 200} if ctx.quick else {}))
+    r = cases.report_neural(ctx.quick, ctx.seed)
     ctx.results["neural"] = r.to_dict()
     return [_claims(r.claims), ctx.figure(r.figure(), r.name, r.title),
             _table(r.tables["networks"], note="hessian min/max eigenvalue: the extreme "

@@ -22,13 +22,11 @@ import numpy as np
 
 from .. import optim
 from .._core import get as get_loss
-from ..labs import LabResult
+from .. import landscapes as L
+from ..landscapes import SURFACES, axes, filter_normalized, get_surface, landscape, pca
 from ..models import Linear
 from ..training import train
-from . import _critical as C
-from ._directions import axes, filter_normalized, pca
-from ._evaluate import landscape
-from ._surfaces import SURFACES, get_surface
+from ._result import LabResult
 
 CASES = ("course",) + tuple(SURFACES) + ("csv", "skip")
 
@@ -79,11 +77,10 @@ def course_case(loss: str = "mse", n: int = 100, seed: int = 0, executor=None,
 
 
 def surface_case(name: str, n: int = 121, seed: int = 0) -> LabResult:
-    from . import surface_landscape
 
     s = get_surface(name)
-    ls = surface_landscape(s, n=n)
-    cps = C.find_critical_points(s, s.gradient, s.hessian, s.bounds)
+    ls = L.surface_landscape(s, n=n)
+    cps = L.find_critical_points(s, s.gradient, s.hessian, s.bounds)
     starts = {"bowl": (1.5, 1.8), "saddle": (1.8, 1e-3), "monkey_saddle": (1.2, 0.3),
               "double_well": (1e-9, 1.2), "plateau": (1.6, 1.2), "rosenbrock": (-1.2, 1.0)}
     lr = {"rosenbrock": 0.001, "plateau": 0.01}.get(name, 0.05)
@@ -227,7 +224,7 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
     torch = require("torch", "the skip-connection landscape")
     from sklearn.datasets import make_moons
 
-    from ._torch import torch_hvp, torch_landscape, torch_plane
+    from ..landscapes import torch_hvp, torch_landscape, torch_plane
 
     X, y = make_moons(400, noise=0.2, random_state=seed)
     tX, ty = torch.tensor(X), torch.tensor(y)
@@ -250,7 +247,7 @@ def skip_case(n: int = 25, seed: int = 0, depth: int = 12, width: int = 24,
         ls = torch_landscape(net, loss_fn, X, y, plane=plane, alpha=grid, beta=grid,
                              executor=executor, store=part, progress=executor is not None)
         hvp = torch_hvp(net, loss_fn, X, y)
-        (lam_min,), (lam_max,) = C.hessian_extremes(hvp, plane.center.size, k=1, tol=1e-6)
+        (lam_min,), (lam_max,) = L.hessian_extremes(hvp, plane.center.size, k=1, tol=1e-6)
         Z = ls.values
         d2a = Z[2:, 1:-1] - 2 * Z[1:-1, 1:-1] + Z[:-2, 1:-1]
         d2b = Z[1:-1, 2:] - 2 * Z[1:-1, 1:-1] + Z[1:-1, :-2]
@@ -329,3 +326,64 @@ def save_case(result: LabResult, out, html: bool = True) -> dict:
                    log=result.curves.get("log", False))
         paths["html"] = target
     return paths
+
+
+# the cases whose grid is a model's cost (options --workers, --scheduler, --store apply)
+GRID_CASES = ("course", "csv", "skip")
+
+
+def check_case(case: str, *, grid_options: bool = False) -> None:
+    """Raise ValueError naming the cases (with a "did you mean") for an unknown ``case``, or
+    saying which cases take them when ``grid_options`` (an executor or a store) are given for a
+    case that has no model grid."""
+    if case not in CASES:
+        import difflib
+
+        close = difflib.get_close_matches(case, list(CASES), n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"unknown case {case!r}{hint} The cases are: {', '.join(CASES)}")
+    if grid_options and case not in GRID_CASES:
+        raise ValueError(f"--workers, --scheduler and --store apply to the "
+                         f"{', '.join(GRID_CASES)} cases; {case!r} is an analytic surface")
+
+
+def run_case(case: str, *, loss: str = "mse", csv=None, target=None, n=None, seed: int = 0,
+             executor=None, store=None) -> LabResult:
+    """Run one case by name (what ``losslab landscape CASE`` runs): the options that do not
+    apply to ``case`` are refused with a ValueError that says which cases they apply to."""
+    check_case(case, grid_options=executor is not None or store is not None)
+    kw = {} if n is None else {"n": n}
+    if case in GRID_CASES:
+        kw.update(store=store, executor=executor)
+    if case == "course":
+        return course_case(loss, seed=seed, **kw)
+    if case == "csv":
+        if csv is None or target is None:
+            raise ValueError("case csv needs --csv FILE and --target COLUMN")
+        return csv_case(csv, target, loss, seed=seed, **kw)
+    if case == "skip":
+        return skip_case(seed=seed, **kw)
+    return surface_case(case, seed=seed, **kw)
+
+
+# The report's landscape section: (case, loss or None) and whether it also gets the
+# interactive view; grid sizes for the quick and the full report.
+REPORT_RUNS = (("course", "mse", True), ("course", "mae", False), ("double_well", None, True),
+               ("saddle", None, False), ("monkey_saddle", None, False), ("plateau", None, False),
+               ("rosenbrock", None, False))
+
+
+def report_runs(quick: bool = False, seed: int = 0) -> list[tuple[LabResult, bool]]:
+    """The report's landscape cases: [(result, draw its interactive view)]."""
+    n, m = (60, 61) if quick else (100, 121)
+    out = []
+    for case, loss, interactive in REPORT_RUNS:
+        r = course_case(loss, n=n, seed=seed) if case == "course" else surface_case(case, n=m,
+                                                                                    seed=seed)
+        out.append((r, interactive))
+    return out
+
+
+def report_neural(quick: bool = False, seed: int = 0) -> LabResult:
+    """The report's neural-network landscape (the skip case; smaller when ``quick``)."""
+    return skip_case(seed=seed, **({"n": 11, "depth": 6, "epochs": 200} if quick else {}))
