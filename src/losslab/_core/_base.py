@@ -81,6 +81,9 @@ class LossInfo:
     domains: dict = field(default_factory=dict)
     batch_axes: dict = field(default_factory=dict)  # input name -> the axis that indexes samples
     integer_inputs: tuple[str, ...] = ()  # inputs kept as integers (class indices, labels, lengths)
+    # hyperparameter -> Control (range, step, values a card draws): how pictures vary it
+    controls: dict = field(default_factory=dict)
+    estimates: str = ""  # what a model fitted with this loss estimates ("the conditional median")
 
     @property
     def single_input(self) -> bool:
@@ -122,6 +125,14 @@ class Loss(abc.ABC):
     # its PyTorch oracle is (a torch built-in, or the formula in torch ops), as its table shows.
     verify_settings: ClassVar[tuple[dict, ...]] = ({},)
     torch_reference: ClassVar[str | None] = None
+    # Pictures and the explorer: hyperparameter -> Control (its range, step, the values a card
+    # draws), for each numeric hyperparameter that changes the curve's shape.
+    controls: ClassVar[dict] = {}
+    # What a model fitted with the loss estimates (formatted with the hyperparameters), and the
+    # held-out check of it the advisor runs: (check name, its ideal value or the name of the
+    # hyperparameter that holds it, or None where there is no ideal).
+    estimates: ClassVar[str] = ""
+    estimate_check: ClassVar[tuple] = ("none", None)
 
     def __init__(self, *, check_finite: bool = True):
         self.check_finite = V.check_bool(check_finite, "check_finite")
@@ -203,7 +214,26 @@ class Loss(abc.ABC):
             domains={n: domains.get(n) for n in self.inputs},
             batch_axes={n: self._batch_axis(n) for n in self.inputs},
             integer_inputs=tuple(self.integer_inputs),
+            controls=dict(self.controls),
+            estimates=self.estimand()[0],
         )
+
+    def estimand(self) -> tuple:
+        """(what a model fitted with this loss estimates, the held-out check of it, the check's
+        ideal value or None), from the declared ``estimates`` and ``estimate_check``."""
+        params = self.get_params()
+        check, ideal = self.estimate_check
+        if isinstance(ideal, str):
+            ideal = params[ideal]
+        return self.estimates.format(**params), check, ideal
+
+    def probe(self):
+        """The x axis a picture of this loss is drawn along and its curves (a ``Probe``; see
+        ``_curves``): chosen from the declared task, shape rule and domains unless a loss
+        declares its own."""
+        from ._curves import default_probe
+
+        return default_probe(self)
 
     def _activation_text(self) -> str:
         return self.activation

@@ -209,26 +209,11 @@ def expected_calibration_error(y_true_onehot, proba, bins=10):
 
 
 def estimate_of(c: Candidate, task):
-    """(what the loss estimates, the check's name, its ideal value)."""
-    if task == "regression":
-        return {
-            "mse": ("the conditional mean", "mean_residual", 0.0),
-            "mae": ("the conditional median", "share_below", 0.5),
-            "quantile": (f"the {c.params.get('quantile', 0.5):.3g}-quantile", "share_below",
-                         c.params.get("quantile", 0.5)),
-            "huber": ("a robust mean (between median and mean)", "median_residual", 0.0),
-            "log_cosh": ("a robust mean (between median and mean)", "median_residual", 0.0),
-            "asymmetric_mse": ("an expectile (an asymmetric mean)", "share_below", None),
-            "asymmetric_huber": ("an asymmetric robust mean", "share_below", None),
-        }.get(c.loss, ("a location", "share_below", None))
-    if c.loss in ("hinge", "multi_margin"):
-        return ("a margin (no probability)", "none", None)
-    if c.loss in ("focal", "categorical_focal"):
-        return ("a ranking score (probabilities pulled towards the middle)", "calibration_error",
-                0.0)
-    if "weighted" in c.label:
-        return ("a probability reweighted by pos_weight", "calibration_error", 0.0)
-    return ("a calibrated probability", "calibration_error", 0.0)
+    """(what the loss estimates, the check's name, its ideal value): the loss's own
+    declaration (``Loss.estimand``)."""
+    from .._core import get
+
+    return get(c.loss, **c.params).estimand()
 
 
 def score_split(task, y_test, pred, scores, proba, threshold, classes, costs):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import Loss, register, numerics as M, validation as V
+from .._core import Control, Loss, register, numerics as M, validation as V
 
 
 _PROBABILITY = V.Interval(0.0, 1.0, note="probabilities; pass from_logits=True for logits")
@@ -83,6 +83,10 @@ class BCE(_ProbabilityLoss):
     """
 
     name = "bce"
+    controls = {"pos_weight": Control(0.1, 10.0, 0.1, start=1.0),
+                "label_smoothing": Control(0.0, 0.5, 0.05)}
+    estimates = "a calibrated probability"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({},
                        {"from_logits": True},
                        {"pos_weight": 3.0},
@@ -102,6 +106,11 @@ class BCE(_ProbabilityLoss):
     convention = ("torch binary_cross_entropy / _with_logits(pos_weight); label smoothing "
                   "y(1-s)+s/2 as Keras; eps=None clips at machine epsilon")
     references = ("Cox, The regression analysis of binary sequences, JRSS B 20 (1958)",)
+
+    def estimand(self):
+        if self.pos_weight is not None:
+            return ("a probability reweighted by pos_weight", "calibration_error", 0.0)
+        return super().estimand()
 
     def __init__(self, *, from_logits=False, pos_weight=None, label_smoothing=0.0, eps=None,
                  check_finite=True):
@@ -209,6 +218,10 @@ class Focal(_ProbabilityLoss):
     """
 
     name = "focal"
+    controls = {"gamma": Control(0.0, 5.0, 0.25, shown=(0.0, 1.0, 2.0, 5.0)),
+                "alpha": Control(0.05, 0.95, 0.05, start=0.5)}
+    estimates = "a ranking score (probabilities pulled towards the middle)"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({},
                        {"from_logits": True},
                        {"gamma": 0.5, "alpha": None},
@@ -320,6 +333,7 @@ class Hinge(_Margin):
     (the subgradient 0 is used at margin exactly 1, as torch's relu); hessian 0."""
 
     name = "hinge"
+    estimates = "a margin (no probability)"
     verify_settings = ({},)
     torch_reference = "formula clamp(1 - y f, 0)"
     summary = "The SVM loss: zero once a point is on the right side with margin 1."
@@ -350,6 +364,7 @@ class SquaredHinge(_Margin):
     hessian 2 where the margin is below 1 (0 at and beyond it)."""
 
     name = "squared_hinge"
+    estimates = "2 p - 1, clipped to [-1, 1] (a probability after (s + 1) / 2)"
     verify_settings = ({},)
     torch_reference = "formula clamp(1 - y f, 0)^2"
     summary = "Squared SVM loss: differentiable, penalises violations quadratically."
@@ -380,6 +395,7 @@ class Exponential(_Margin):
     ``exp(-y y_pred)``."""
 
     name = "exponential"
+    estimates = "half the log-odds (a probability after a sigmoid of 2 s)"
     verify_settings = ({},)
     torch_reference = "formula exp(-y f)"
     summary = "AdaBoost's loss: exponentially large for confident mistakes."
@@ -415,6 +431,8 @@ class Logistic(_Margin):
     labels; torch ``soft_margin_loss``."""
 
     name = "logistic"
+    estimates = "the log-odds (a calibrated probability after a sigmoid)"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({},)
     torch_reference = "F.soft_margin_loss"
     aliases = ("soft_margin",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import Loss, MultiInputLoss, register, numerics as M, validation as V
+from .._core import Control, Loss, MultiInputLoss, Probe, ProbeCurve, register, numerics as M, validation as V
 
 
 _PM1 = V.LabelSet((-1, 1), shown="{-1, +1}", note="+1 similar, -1 dissimilar")
@@ -34,6 +34,7 @@ class CosineDistance(Loss):
     """
 
     name = "cosine_distance"
+    estimates = "the direction of the target"
     verify_settings = ({},)
     torch_reference = "formula (optax)"
     aliases = ("cosine",)
@@ -130,6 +131,8 @@ class CosineEmbedding(_Pair):
     """
 
     name = "cosine_embedding"
+    controls = {"margin": Control(-0.9, 0.9, 0.1)}
+    estimates = "embeddings whose cosine orders pairs"
     verify_settings = ({}, {"margin": 0.3}, {"margin": -0.2})
     torch_reference = "F.cosine_embedding_loss"
     summary = "Pull similar pairs to cosine 1, push dissimilar pairs below a cosine margin."
@@ -144,6 +147,19 @@ class CosineEmbedding(_Pair):
     convention = "torch cosine_embedding_loss (eps 1e-12 inside the norms)"
     references = ("PyTorch documentation, CosineEmbeddingLoss",)
     EPS = 1e-12
+
+    def probe(self):
+        t = np.linspace(0, np.pi, 181)
+
+        def mk(x, y):
+            return (np.tile([1.0, 0.0], (len(x), 1)), np.column_stack([np.cos(x), np.sin(x)]),
+                    np.full(len(x), y))
+
+        def tan(x):
+            return np.zeros((len(x), 2)), np.column_stack([-np.sin(x), np.cos(x)])
+        return Probe("angle between x1 and x2", [
+            ProbeCurve(f"y = {y:+g}", t, lambda x, y=y: mk(x, y), tan, affine=False)
+            for y in (1, -1)])
 
     def __init__(self, *, margin=0.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -181,6 +197,8 @@ class Contrastive(_Pair):
     """
 
     name = "contrastive"
+    controls = {"margin": Control(0.1, 3.0, 0.1, shown=(0.5, 1.0, 2.0))}
+    estimates = "embeddings whose distances separate pairs"
     verify_settings = ({}, {"margin": 2.0})
     torch_reference = "formula (Hadsell et al.)"
     aliases = ("contrastive_loss",)
@@ -196,6 +214,19 @@ class Contrastive(_Pair):
     convention = "Hadsell, Chopra, LeCun 2006 with the 1/2 factor; y = 1 means similar"
     references = ("Hadsell, Chopra, LeCun, Dimensionality reduction by learning an invariant "
                   "mapping, CVPR 2006",)
+
+    def probe(self):
+        d = np.linspace(0.01, 3, 200)
+
+        def mk(x, y):
+            return (np.zeros((len(x), 2)), np.column_stack([x, np.zeros_like(x)]),
+                    np.full(len(x), y))
+
+        def tan(x):
+            return np.zeros((len(x), 2)), np.column_stack([np.ones_like(x), np.zeros_like(x)])
+        return Probe("distance between x1 and x2", [
+            ProbeCurve(lbl, d, lambda x, y=y: mk(x, y), tan)
+            for lbl, y in (("similar (y = 1)", 1.0), ("dissimilar (y = 0)", 0.0))])
 
     def __init__(self, *, margin=1.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -284,6 +315,8 @@ class Triplet(MultiInputLoss):
     """
 
     name = "triplet"
+    controls = {"margin": Control(0.1, 3.0, 0.1, shown=(0.5, 1.0, 2.0))}
+    estimates = "embeddings whose distances order triplets"
     verify_settings = ({},
                        {"p": 1.0},
                        {"p": 3.0},
@@ -307,6 +340,19 @@ class Triplet(MultiInputLoss):
     convention = "torch triplet_margin_loss (eps added to the difference, swap as Balntas et al.)"
     references = ("Schroff, Kalenichenko, Philbin, FaceNet, CVPR 2015, arXiv:1503.03832",
                   "Balntas et al., Learning local feature descriptors with triplets, BMVC 2016")
+
+    def probe(self):
+        d = np.linspace(0.01, 3, 200)
+
+        def mk(x):
+            return (np.zeros((len(x), 2)), np.tile([1.0, 0.0], (len(x), 1)),
+                    np.column_stack([np.zeros_like(x), x]))
+
+        def tan(x):
+            return (np.zeros((len(x), 2)), np.zeros((len(x), 2)),
+                    np.column_stack([np.zeros_like(x), np.ones_like(x)]))
+        return Probe("distance anchor-negative (anchor-positive = 1)",
+                     [ProbeCurve("", d, mk, tan)])
 
     def __init__(self, *, margin=1.0, p=2.0, eps=1e-6, swap=False, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -384,6 +430,8 @@ class MarginRanking(MultiInputLoss):
     hessian 0."""
 
     name = "margin_ranking"
+    controls = {"margin": Control(0.0, 2.0, 0.1)}
+    estimates = "scores that order pairs"
     verify_settings = ({}, {"margin": 0.5})
     torch_reference = "F.margin_ranking_loss"
     aliases = ("ranking_hinge",)
@@ -401,6 +449,17 @@ class MarginRanking(MultiInputLoss):
     convention = "torch margin_ranking_loss"
     references = ("Herbrich, Graepel, Obermayer, Large margin rank boundaries for ordinal "
                   "regression (2000)",)
+
+    def probe(self):
+        s = np.linspace(-3, 3, 241)
+
+        def mk(x, y):
+            return x, np.zeros_like(x), np.full(len(x), y)
+
+        def tan(x):
+            return np.ones_like(x), np.zeros_like(x)
+        return Probe("score difference x1 - x2", [
+            ProbeCurve(f"y = {y:+g}", s, lambda x, y=y: mk(x, y), tan) for y in (1, -1)])
 
     def __init__(self, *, margin=0.0, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -450,6 +509,8 @@ class NTXent(MultiInputLoss):
     """
 
     name = "ntxent"
+    controls = {"temperature": Control(0.05, 1.0, 0.05, shown=(0.1, 0.5, 1.0))}
+    estimates = "embeddings that pick the positive among the batch"
     verify_settings = ({}, {"temperature": 0.5}, {"temperature": 2.0})
     torch_reference = "formula (optax, per anchor)"
     aliases = ("nt_xent", "simclr")
@@ -472,6 +533,22 @@ class NTXent(MultiInputLoss):
                   "optax when every sample has the same number of positives")
     references = ("Chen, Kornblith, Norouzi, Hinton, A Simple Framework for Contrastive Learning "
                   "of Visual Representations, ICML 2020, arXiv:2002.05709",)
+
+    def probe(self):
+        """Along the angle within a positive pair of a batch of four unit embeddings (the
+        value is the batch's sum, so each point is one evaluation)."""
+        def evaluate(loss, t):
+            vals, slopes = [], []
+            for th in t:
+                E = np.array([[1.0, 0.0, 0.0], [np.cos(th), np.sin(th), 0.0], [0.0, 0.0, 1.0],
+                              [0.0, 0.2, 0.98]])
+                v, g = loss.value_and_gradient(E, np.array([0, 0, 1, 1]), reduction="sum")
+                vals.append(float(v))
+                slopes.append(float(g[0][1] @ np.array([-np.sin(th), np.cos(th), 0.0])))
+            return np.array(vals), np.array(slopes)
+        return Probe("angle within the positive pair", [
+            ProbeCurve("sum over the batch", np.linspace(0.0, np.pi, 91), affine=False,
+                       evaluate=evaluate)])
 
     def __init__(self, *, temperature=0.07, check_finite=True):
         super().__init__(check_finite=check_finite)

@@ -21,7 +21,7 @@ import abc
 
 import numpy as np
 
-from .._core import Loss, register, arrays as AR, numerics as M, validation as V
+from .._core import Control, Loss, register, arrays as AR, numerics as M, validation as V
 
 from .binary import _clip_eps, _pow
 
@@ -210,6 +210,9 @@ class CCE(_CrossEntropyTerms, _RowsLoss):
     """
 
     name = "cce"
+    controls = {"label_smoothing": Control(0.0, 0.5, 0.05)}
+    estimates = "calibrated class probabilities"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({},
                        {"from_logits": True},
                        {"from_logits": True, "label_smoothing": 0.1},
@@ -329,6 +332,10 @@ class CategoricalFocal(_RowsLoss):
     """
 
     name = "categorical_focal"
+    controls = {"gamma": Control(0.0, 5.0, 0.25, shown=(0.0, 1.0, 2.0, 5.0)),
+                "alpha": Control(0.05, 0.95, 0.05, start=0.5)}
+    estimates = "a ranking score (probabilities pulled towards the middle)"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({},
                        {"from_logits": True},
                        {"gamma": 0.5, "from_logits": True},
@@ -387,6 +394,7 @@ class KLDiv(_RowsLoss):
     """
 
     name = "kl_div"
+    estimates = "the target distribution"
     verify_settings = ({}, {"from_logits": True})
     torch_reference = "F.kl_div"
     aliases = ("kl_divergence", "kld", "kullback_leibler")
@@ -427,6 +435,9 @@ class Poly1(_RowsLoss):
     """
 
     name = "poly1"
+    controls = {"epsilon": Control(-1.0, 5.0, 0.25, shown=(-1.0, 0.0, 1.0))}
+    estimates = "class probabilities (calibrated at epsilon = 0)"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({}, {"epsilon": 0.0}, {"epsilon": 2.0}, {"epsilon": -0.5})
     torch_reference = "F.cross_entropy + formula"
     aliases = ("poly1_cross_entropy", "poly_loss")
@@ -476,6 +487,8 @@ class MultiMargin(Loss):
     """
 
     name = "multi_margin"
+    controls = {"p": Control(1, 2, 1, integer=True), "margin": Control(0.1, 3.0, 0.1)}
+    estimates = "a margin (no probability)"
     verify_settings = ({},
                        {"p": 2},
                        {"margin": 0.5, "class_weight": [1.0, 2.0, 0.5, 3.0]},
@@ -555,6 +568,7 @@ class CategoricalHinge(Loss):
     """
 
     name = "categorical_hinge"
+    estimates = "a margin (no probability)"
     verify_settings = ({},)
     torch_reference = "formula (Keras)"
     task = "multiclass"
@@ -618,6 +632,8 @@ class MultilabelSoftMargin(Loss):
     """
 
     name = "multilabel_soft_margin"
+    estimates = "calibrated label probabilities"
+    estimate_check = ("calibration_error", 0.0)
     verify_settings = ({}, {"class_weight": [1.0, 2.0, 0.5, 3.0]})
     torch_reference = "F.multilabel_soft_margin_loss"
     aliases = ("multilabel_bce",)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import Loss, register, numerics as M, validation as V
+from .._core import Control, Loss, register, numerics as M, validation as V
 
 
 _MASK = V.Interval(0.0, 1.0, note="masks or soft masks")
@@ -93,6 +93,8 @@ class Dice(_Overlap):
     """
 
     name = "dice"
+    controls = {"smooth": Control(0.0, 2.0, 0.1)}
+    estimates = "a mask that maximises the overlap (no probability)"
     verify_settings = ({}, {"smooth": 1.0}, {"axis": (2,)})
     torch_reference = "formula (V-Net soft Dice)"
     aliases = ("dice_loss", "soft_dice")
@@ -138,6 +140,9 @@ class Tversky(_Overlap):
     """
 
     name = "tversky"
+    controls = {"alpha": Control(0.0, 1.0, 0.05, shown=(0.3, 0.5, 0.7)),
+                "beta": Control(0.0, 1.0, 0.05), "smooth": Control(0.0, 2.0, 0.1)}
+    estimates = "a mask weighing false positives (alpha) against false negatives (beta)"
     verify_settings = ({}, {"alpha": 0.7, "beta": 0.3}, {"alpha": 0.2, "beta": 0.8, "smooth": 0.5})
     torch_reference = "formula (Salehi et al.)"
     aliases = ("tversky_loss",)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._core import Loss, MultiInputLoss, register, numerics as M, validation as V
+from .._core import Control, Loss, MultiInputLoss, Probe, ProbeCurve, register, numerics as M, validation as V
 
 
 _REAL = V.Interval()
@@ -61,6 +61,8 @@ class MSE(_Regression):
     """
 
     name = "mse"
+    estimates = "the conditional mean"
+    estimate_check = ("mean_residual", 0.0)
     verify_settings = ({},)
     torch_reference = "F.mse_loss"
     aliases = ("l2", "squared_error", "mean_squared_error")
@@ -104,6 +106,8 @@ class MAE(_Regression):
     """
 
     name = "mae"
+    estimates = "the conditional median"
+    estimate_check = ("share_below", 0.5)
     verify_settings = ({},)
     torch_reference = "F.l1_loss"
     aliases = ("l1", "absolute_error", "mean_absolute_error")
@@ -147,6 +151,9 @@ class Huber(_Regression):
     """
 
     name = "huber"
+    controls = {"delta": Control(0.1, 3.0, 0.1, shown=(0.5, 1.0, 2.0))}
+    estimates = "a robust mean (between median and mean)"
+    estimate_check = ("median_residual", 0.0)
     verify_settings = ({"delta": 1.0}, {"delta": 0.3}, {"delta": 2.5})
     torch_reference = "F.huber_loss"
     summary = "Quadratic for small errors, linear beyond delta: MSE's efficiency, MAE's robustness."
@@ -190,6 +197,9 @@ class SmoothL1(_Regression):
     """
 
     name = "smooth_l1"
+    controls = {"beta": Control(0.1, 3.0, 0.1, shown=(0.5, 1.0, 2.0))}
+    estimates = "a robust mean (between median and mean)"
+    estimate_check = ("median_residual", 0.0)
     verify_settings = ({"beta": 1.0}, {"beta": 0.4}, {"beta": 0.0})
     torch_reference = "F.smooth_l1_loss"
     summary = "Huber rescaled so that its linear part has slope 1 (Fast R-CNN's box loss)."
@@ -237,6 +247,8 @@ class LogCosh(_Regression):
     """
 
     name = "log_cosh"
+    estimates = "a robust mean (between median and mean)"
+    estimate_check = ("median_residual", 0.0)
     verify_settings = ({},)
     torch_reference = "formula log(cosh(e))"
     aliases = ("logcosh",)
@@ -279,6 +291,9 @@ class Quantile(_Regression):
     """
 
     name = "quantile"
+    controls = {"quantile": Control(0.05, 0.95, 0.05, shown=(0.1, 0.5, 0.9))}
+    estimates = "the {quantile:.3g}-quantile"
+    estimate_check = ("share_below", "quantile")
     verify_settings = ({"quantile": 0.5}, {"quantile": 0.1}, {"quantile": 0.9})
     torch_reference = "formula max(q d, (q-1) d)"
     aliases = ("pinball",)
@@ -319,6 +334,8 @@ class MSLE(_Regression):
     """
 
     name = "msle"
+    estimates = "exp(E[log(1 + y)]) - 1: a mean on the log scale (below the mean)"
+    estimate_check = ("share_below", None)
     verify_settings = ({},)
     torch_reference = "formula (log1p p - log1p y)^2"
     aliases = ("mean_squared_log_error",)
@@ -373,6 +390,8 @@ class MAPE(_Regression):
     """
 
     name = "mape"
+    estimates = "a median weighted by 1 / |y| (below the median)"
+    estimate_check = ("share_below", None)
     verify_settings = ({},)
     torch_reference = "formula (Keras)"
     aliases = ("mean_absolute_percentage_error",)
@@ -416,6 +435,8 @@ class PoissonNLL(_Regression):
     """
 
     name = "poisson_nll"
+    estimates = "the conditional mean (a rate; its log when log_input)"
+    estimate_check = ("mean_residual", 0.0)
     verify_settings = ({}, {"full": True}, {"log_input": False}, {"log_input": False, "full": True})
     torch_reference = "F.poisson_nll_loss"
     aliases = ("poisson",)
@@ -429,6 +450,16 @@ class PoissonNLL(_Regression):
     noise_model = "Poisson"
     convention = "torch poisson_nll_loss (eps only when log_input=False; Stirling term for y > 1)"
     references = ("McCullagh & Nelder, Generalized Linear Models (1989)",)
+
+    def probe(self):
+        """Along the prediction itself (a log-rate or a rate), for a count of 1 (y_pred is no
+        error, so it is not drawn on the other regression losses' error axis)."""
+        if self.log_input:
+            x, xlabel = np.linspace(-3.0, 3.0, 241), "predicted log-rate y_pred (y_true = 1)"
+        else:
+            x, xlabel = np.linspace(0.05, 4.0, 237), "predicted rate y_pred (y_true = 1)"
+        return Probe(xlabel, [ProbeCurve("y_true = 1", x, lambda x: (np.ones_like(x), x),
+                                         np.ones_like)])
 
     def __init__(self, *, log_input=True, full=False, eps=1e-8, check_finite=True):
         super().__init__(check_finite=check_finite)
@@ -553,6 +584,10 @@ class AsymmetricMSE(Asymmetric):
     """
 
     name = "asymmetric_mse"
+    controls = {"under": Control(0.25, 5.0, 0.25, shown=(1.0, 2.0, 3.0)),
+                "over": Control(0.25, 5.0, 0.25)}
+    estimates = "an expectile (an asymmetric mean)"
+    estimate_check = ("share_below", None)
     verify_settings = ({}, {"under": 1.0, "over": 4.0})
     torch_reference = "formula (course's AsymmetricMSE)"
     summary = "Squared error that costs `under` times more when the forecast is too low."
@@ -578,6 +613,10 @@ class AsymmetricHuber(Asymmetric):
     """
 
     name = "asymmetric_huber"
+    controls = {"under": Control(0.25, 5.0, 0.25, shown=(1.0, 2.0, 3.0)),
+                "over": Control(0.25, 5.0, 0.25), "delta": Control(0.1, 3.0, 0.1)}
+    estimates = "an asymmetric robust mean"
+    estimate_check = ("share_below", None)
     verify_settings = ({}, {"delta": 0.5, "under": 1.0, "over": 3.0})
     torch_reference = "w(e) * F.huber_loss"
     summary = "Huber loss that costs `under` times more when the prediction is too low."
@@ -609,6 +648,7 @@ class GaussianNLL(MultiInputLoss):
     """
 
     name = "gaussian_nll"
+    estimates = "the conditional mean and variance"
     verify_settings = ({}, {"full": True})
     torch_reference = "F.gaussian_nll_loss"
     aliases = ("heteroscedastic_nll",)
@@ -628,6 +668,12 @@ class GaussianNLL(MultiInputLoss):
     convention = "torch gaussian_nll_loss (eps=1e-6 clamp, gradient through the clamp)"
     references = ("Nix & Weigend, Estimating the mean and variance of the target probability "
                   "distribution, ICNN 1994",)
+
+    def probe(self):
+        e = np.linspace(-3, 3, 241)
+        return Probe("error of the mean", [
+            ProbeCurve(f"var = {v:g}", e, lambda x, v=v: (np.zeros_like(x), x, np.full_like(x, v)),
+                       lambda x: (np.ones_like(x), np.zeros_like(x))) for v in (0.5, 1.0, 2.0)])
 
     def __init__(self, *, full=False, eps=1e-6, check_finite=True):
         super().__init__(check_finite=check_finite)

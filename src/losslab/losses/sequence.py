@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import MultiInputLoss, register, validation as V, arrays as A
+from .._core import MultiInputLoss, Probe, ProbeCurve, register, validation as V, arrays as A
 
 
 
@@ -31,6 +31,7 @@ class CTC(MultiInputLoss):
     """
 
     name = "ctc"
+    estimates = "the probability of the target sequence over all alignments"
     verify_settings = ({}, {"zero_infinity": True})
     torch_reference = "forward recursion in torch ops"
     aliases = ("connectionist_temporal_classification",)
@@ -54,6 +55,20 @@ class CTC(MultiInputLoss):
                   "samples, not divided by target lengths")
     references = ("Graves, Fernandez, Gomez, Schmidhuber, Connectionist temporal classification, "
                   "ICML 2006",)
+
+    def probe(self):
+        p = np.linspace(0.02, 0.98, 193)
+
+        def mk(x):
+            n = len(x)
+            lp = np.stack([np.log1p(-x), np.log(x)], axis=1)[None]  # (T=1, N, C=2)
+            one = np.ones(n, dtype=np.int64)
+            return lp, np.ones((n, 1), dtype=np.int64), one, one
+
+        def tan(x):
+            return (np.stack([-1 / (1 - x), 1 / x], axis=1)[None],)
+        return Probe("probability of the target symbol (one step)",
+                     [ProbeCurve("", p, mk, tan, affine=False)])
 
     def __init__(self, *, blank=0, zero_infinity=False, check_finite=True):
         super().__init__(check_finite=check_finite)
