@@ -1,7 +1,10 @@
 """``losslab explore`` in a real browser: Debian's chromium driven by Playwright. The app is
 started as a user starts it (``losslab explore --port P --no-browser``, served within 10 s);
 on each page a slider is moved with the keyboard and the number the page shows is checked
-against an independent computation; each page's screenshot must have content.
+against an independent computation; every figure's axes have titles, a loss keeps its colour
+on every panel, the default landscape converges, shared addresses restore their view, and the
+classification page's boundaries differ. One screenshot per page is kept under the test run's
+temporary folder (``explore-shots``).
 
 In CI (``CI=true``) a missing browser or Playwright is an error, not a skip.
 """
@@ -83,18 +86,6 @@ def _wait_attr(page, selector, attr, old):
     return float(page.get_attribute(selector, attr))
 
 
-def test_loss_explorer_shows_losslabs_value(page):
-    page.get_by_text("Loss explorer", exact=True).click()
-    old = page.get_attribute("#loss-values", "data-value")
-    assert float(old) == 1.5  # huber, delta 1, error 2
-    _nudge(page, "loss-x")  # error 2 -> 2.25
-    shown = _wait_attr(page, "#loss-values", "data-value", old)
-    # oracle: the closed form of Huber, delta (|e| - delta / 2) beyond delta
-    assert shown == pytest.approx(1.0 * (2.25 - 0.5), rel=1e-15)
-    assert float(ll.get("huber")([0.0], [2.25])) == shown
-    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
-
-
 def test_regression_playground_fits_at_the_optimum(page):
     page.get_by_text("Regression playground", exact=True).click()
     page.wait_for_selector("#reg-values")
@@ -155,60 +146,14 @@ def test_regression_playground_points_can_be_dragged_and_added(page):
     assert shown == pytest.approx(np.polyfit(added[:, 0], added[:, 1], 1)[0], rel=1e-9)
 
 
-def test_loss_explorer_draws_the_focal_family(page):
-    page.get_by_text("Loss explorer", exact=True).click()
-    page.wait_for_selector("#focal-values")
-    shown = float(page.get_attribute("#focal-values", "data-easy"))
-    # oracle: the closed form -(1 - p_t)^gamma log p_t at p_t = 0.9, gamma 2 (huber selected)
-    assert shown == pytest.approx(-(0.1 ** 2) * np.log(0.9), rel=1e-12)
-    assert page.locator("#focal-graph .scatterlayer .trace").count() == 5
-
-
-def test_classification_playground_reports_average_precision(page):
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import average_precision_score
-
-    page.get_by_text("Classification playground", exact=True).click()
-    page.wait_for_selector("#cls-values")
-    old = page.get_attribute("#cls-values", "data-ap")
-    _nudge(page, "cls-ratio")  # 10 -> 11 negatives per positive
-    shown = _wait_attr(page, "#cls-values", "data-ap", old)
-    # oracle: scikit-learn's LogisticRegression (C = 1, the same ridge as BCE with alpha = 1/n)
-    # and its average_precision_score, on the playground's data
-    X, y = make_classification(1500, 4, n_informative=3, n_redundant=0,
-                               weights=[1 - 1 / 12], class_sep=0.8, random_state=0)
-    ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(X[:750], y[:750])
-    ap = average_precision_score(y[750:], ref.decision_function(X[750:]))
-    assert shown == pytest.approx(ap, abs=1e-6)
-    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
-
-
-def test_landscape_page_draws_the_optimisers_path(page):
-    from losslab import landscapes as L
-    from losslab import optim
-
-    page.get_by_text("Landscape", exact=True).click()
-    page.wait_for_selector("#land-values")
-    old = page.get_attribute("#land-values", "data-final")
-    _nudge(page, "land-lr", "ArrowLeft")  # lr 0.05 -> 0.04
-    shown = _wait_attr(page, "#land-values", "data-final", old)
-    # oracle: losslab's Momentum on the saddle from the page's start, run here
-    s = L.get_surface("saddle")
-    (x0, x1), (y0, y1) = s.bounds
-    path = optim.minimize(s.value_and_grad, (x0 + 0.15 * (x1 - x0), y1 - 0.2 * (y1 - y0)),
-                          optim.Momentum(0.04, momentum=0.9), steps=60)
-    assert shown == pytest.approx(float(path.values[-1]), rel=1e-12)
-    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
-
-
 def test_the_app_imports_what_its_callbacks_need_before_serving():
     # Dash runs the first callback of every page at once, in threads; a package imported for
     # the first time by two threads at once (scikit-learn) fails with "partially initialized
     # module", which left two pages empty. Importing the app must import them all.
     pytest.importorskip("dash")
     code = ("import sys, losslab.explore; "
-            "need = ['sklearn.base', 'sklearn.datasets', 'sklearn.metrics', 'losslab.estimators',"
+            "need = ['sklearn.base', 'sklearn.model_selection', 'sklearn.metrics', "
+            "'losslab.estimators',"
             " 'losslab.optim', 'losslab.landscapes']; "
             "print([m for m in need if m not in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -243,3 +188,285 @@ def test_the_console_shows_the_address_and_nothing_per_request(tmp_path):
     # before: Flask's banner, werkzeug's development-server warning in raw ANSI codes, and one
     # "GET / HTTP/1.1" line per request
     assert lines == [f"losslab explore on http://127.0.0.1:{port}/ (Ctrl-C to stop)"], lines
+
+
+# ---- reading the page ---------------------------------------------------------------------------
+def _goto(page, server, query, ready):
+    page.goto(server + query)
+    page.wait_for_selector(ready)
+    page.wait_for_load_state("networkidle")
+
+
+def _figure(page, graph_id):
+    """The traces and axes of a Plotly figure on the page, as drawn (its full layout)."""
+    page.wait_for_function(
+        "(id) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');"
+        " return gd && gd.data && gd.data.length > 0 && gd._fullLayout; }", arg=graph_id)
+    return page.evaluate("""(id) => {
+        const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+        const fl = gd._fullLayout;
+        const axes = Object.keys(fl).filter(k => /^[xy]axis\\d*$/.test(k)).map(k => ({
+            name: k, title: (fl[k].title && fl[k].title.text) || '', range: fl[k].range}));
+        const traces = gd._fullData.map(t => ({
+            name: t.name, type: t.type, mode: t.mode || '', legendgroup: t.legendgroup || '',
+            showlegend: t.showlegend, color: (t.line && t.line.color) || '',
+            showscale: !!t.showscale,
+            colorbar: (t.colorbar && t.colorbar.title && t.colorbar.title.text) || '',
+            xaxis: t.xaxis || '', x: Array.from(t.x || []).slice(0, 400),
+            y: Array.from(t.y || []).slice(0, 400)}));
+        return {axes, traces};
+    }""", graph_id)
+
+
+PAGES = [("loss", "#loss-values", ["loss-graph", "focal-graph"]),
+         ("regression", "#reg-values", ["reg-graph"]),
+         ("classification", "#cls-values", ["cls-graph"]),
+         ("landscape", "#land-values", ["land-graph"])]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    return tmp_path_factory.mktemp("explore-shots")
+
+
+@pytest.mark.parametrize("name,ready,graphs", PAGES, ids=[p[0] for p in PAGES])
+def test_every_figure_has_axis_titles_and_colour_bars(page, server, shots, name, ready, graphs):
+    _goto(page, server, f"?page={name}", ready)
+    for graph in graphs:
+        fig = _figure(page, graph)
+        used = {t["xaxis"] for t in fig["traces"]} | {"x"}
+        for ax in fig["axes"]:
+            # every axis that carries a trace (x, x2, x3 and their y axes) says what it shows
+            suffix = ax["name"][5:]
+            if "x" + suffix in used:
+                assert ax["title"].strip(), (graph, ax["name"])
+        for t in fig["traces"]:
+            if t["type"] in ("contour", "heatmap") and t["showscale"]:
+                assert t["colorbar"].strip(), (graph, t["name"])
+    # the page's picture, kept with the test run
+    path = shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 20_000
+    assert non_white_share(page) > 0.005  # a blank page with its title: under 0.1 %
+
+
+def test_explore_offers_every_single_input_loss_with_its_named_controls(server):
+    # the menu the server sends: every registered loss of (y_true, y_pred), none of the others
+    with urllib.request.urlopen(server + "_dash-layout", timeout=10) as r:
+        layout = json.loads(r.read())
+
+    def find(node, id_):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == id_:
+                return node
+            for v in node.values():
+                hit = find(v, id_)
+                if hit:
+                    return hit
+        elif isinstance(node, list):
+            for v in node:
+                hit = find(v, id_)
+                if hit:
+                    return hit
+        return None
+
+    options = find(layout, "loss-name")["props"]["options"]
+    offered = {o["value"] for o in options if not o.get("disabled")}
+    expected = {n for n in ll.names() if ll.get(n).info.single_input}
+    assert offered == expected and len(expected) == len(ll.names()) - 7 == 28
+    headings = [o["label"] for o in options if o.get("disabled")]
+    assert len(headings) == len({ll.get(n).info.task for n in expected})
+
+
+@pytest.mark.parametrize("loss,labels", [("huber", ["delta"]), ("focal", ["gamma", "alpha"]),
+                                         ("quantile", ["quantile"]),
+                                         ("asymmetric_huber", ["under", "over", "delta"])])
+def test_each_loss_shows_its_own_controls(page, server, loss, labels):
+    _goto(page, server, f"?page=loss&loss={loss}", "#loss-values")
+    page.wait_for_function("(l) => document.querySelector('#loss-values')"
+                           ".getAttribute('data-loss') === l", arg=loss)
+    shown = [page.text_content(f"#loss-p{i}-label") for i in range(len(labels))]
+    assert shown == labels
+    for i in range(len(labels), 3):
+        assert not page.is_visible(f"#loss-p{i}-box")
+
+
+def test_loss_explorer_shows_losslabs_value(page, server):
+    _goto(page, server, "?page=loss&loss=huber&delta=1&x=2", "#loss-values")
+    old = page.get_attribute("#loss-values", "data-value")
+    assert float(old) == 1.5  # huber, delta 1, error 2
+    _nudge(page, "loss-x")  # error 2 -> 2.2 (the axis's step is 0.2)
+    shown = _wait_attr(page, "#loss-values", "data-value", old)
+    # oracle: the closed form of Huber, delta (|e| - delta / 2) beyond delta
+    assert shown == pytest.approx(1.0 * (2.2 - 0.5), rel=1e-12)
+
+
+def test_a_loss_keeps_one_colour_on_every_panel(page, server):
+    _goto(page, server, "?page=loss&loss=huber&delta=1&x=2&overlay=mse,mae,quantile",
+          "#loss-values")
+    fig = _figure(page, "loss-graph")
+    lines = [t for t in fig["traces"] if t["name"] != "point x"]
+    by_name = {}
+    for t in lines:
+        by_name.setdefault(t["name"], set()).add(t["color"])
+    assert set(by_name) == {"huber", "mse", "mae", "quantile"}
+    # one colour per loss across the value, slope and curvature panels, and no two alike
+    assert all(len(c) == 1 for c in by_name.values()), by_name
+    assert len({next(iter(c)) for c in by_name.values()}) == len(by_name)
+    # each loss drawn on all three panels, with exactly one legend entry that names them all
+    for n in by_name:
+        traces = [t for t in lines if t["name"] == n]
+        assert {t["xaxis"] for t in traces} == {"x", "x2", "x3"}
+        assert sum(bool(t["showlegend"]) for t in traces) == 1
+        assert {t["legendgroup"] for t in traces} == {n}
+
+
+def test_overlays_stay_within_the_task_and_axis(page, server):
+    # a classification loss is drawn along the score, so the regression overlays are dropped
+    _goto(page, server, "?page=loss&loss=bce&overlay=mse,hinge", "#loss-values")
+    page.wait_for_function("() => document.querySelector('#loss-values')"
+                           ".getAttribute('data-loss') === 'bce'")
+    fig = _figure(page, "loss-graph")
+    names = {t["name"] for t in fig["traces"]} - {"point x"}
+    assert names == {"bce", "hinge"}
+    assert "score" in fig["axes"][0]["title"]
+    # the readout never prints -0 (hinge at a margin of 2: value 0, slope 0)
+    _goto(page, server, "?page=loss&loss=hinge&x=2", "#loss-values")
+    page.wait_for_function("() => document.querySelector('#loss-values')"
+                           ".getAttribute('data-loss') === 'hinge'")
+    text = page.text_content("#loss-values")
+    assert "slope 0," in text and "-0" not in text
+
+
+def test_the_default_landscape_converges_and_shows_its_surface(page, server):
+    _goto(page, server, "?page=landscape", "#land-values")
+    assert json.loads(page.get_attribute("#land-values", "data-diverged")) == [False, False]
+    fig = _figure(page, "land-graph")
+    from losslab import landscapes as L
+    from losslab import optim
+
+    s = L.get_surface("double_well")
+    (x0, x1), (y0, y1) = s.bounds
+    xa = next(a for a in fig["axes"] if a["name"] == "xaxis")
+    ya = next(a for a in fig["axes"] if a["name"] == "yaxis")
+    assert xa["range"] == pytest.approx([x0, x1]) and ya["range"] == pytest.approx([y0, y1])
+    # oracle: losslab's optimisers run here from the page's start: gradient descent settles in
+    # the near well, momentum overshoots the saddle into the other one
+    start = json.loads(page.get_attribute("#land-values", "data-start"))
+    gd = optim.minimize(s.value_and_grad, start, optim.GradientDescent(0.05), steps=100)
+    mom = optim.minimize(s.value_and_grad, start, optim.Momentum(0.05, momentum=0.9), steps=100)
+    assert float(page.get_attribute("#land-values", "data-final")) == pytest.approx(
+        float(gd.values[-1]), rel=1e-12)
+    assert float(page.get_attribute("#land-values", "data-final2")) == pytest.approx(
+        float(mom.values[-1]), rel=1e-12)
+    assert np.sign(gd.points[-1][0]) != np.sign(mom.points[-1][0])
+    # critical points: one legend entry per kind
+    kinds = [t["name"] for t in fig["traces"] if t["name"] in ("minimum", "saddle")]
+    assert sorted(kinds) == ["minimum", "saddle"]
+    # momentum is not a control of gradient descent; for Adam the control is beta1
+    assert page.get_attribute("#land-beta .dash-slider-root", "aria-disabled") == "true"
+    assert page.get_attribute("#land-beta2 .dash-slider-root", "aria-disabled") != "true"
+    assert page.text_content("#land-beta2-label") == "momentum"
+
+
+def test_landscape_slider_answers_with_the_optimisers_path(page, server):
+    from losslab import landscapes as L
+    from losslab import optim
+
+    _goto(page, server, "?page=landscape", "#land-values")
+    old = page.get_attribute("#land-values", "data-final2")
+    _nudge(page, "land-lr2", "ArrowLeft")  # lr 0.05 -> 0.049
+    shown = _wait_attr(page, "#land-values", "data-final2", old)
+    s = L.get_surface("double_well")
+    start = json.loads(page.get_attribute("#land-values", "data-start"))
+    path = optim.minimize(s.value_and_grad, start, optim.Momentum(0.049, momentum=0.9),
+                          steps=100)
+    assert shown == pytest.approx(float(path.values[-1]), rel=1e-12)
+
+
+def test_a_divergence_is_a_message_with_the_path_clipped_to_the_view(page, server):
+    _goto(page, server, "?page=landscape&surface=rosenbrock&optimizer=momentum&lr=0.05"
+          "&momentum=0.9&optimizer2=adam&lr2=0.05&beta12=0.9", "#land-values")
+    page.wait_for_function("() => document.querySelector('#land-values')"
+                           ".textContent.includes('left the view')")
+    assert json.loads(page.get_attribute("#land-values", "data-diverged"))[0] is True
+    fig = _figure(page, "land-graph")
+    xa = next(a for a in fig["axes"] if a["name"] == "xaxis")
+    assert xa["range"] == pytest.approx([-2, 2])  # the view is kept, not stretched
+    path = next(t for t in fig["traces"] if t["name"] == "A: momentum")
+    # the path is drawn up to the first point outside the view, not to 1e10
+    assert max(abs(v) for v in path["x"]) < 1e3 and len(path["x"]) <= 5
+    assert "lower the learning rate" in page.text_content("#land-values")
+
+
+def test_a_shared_address_restores_its_view(page, server):
+    # the loss page: huber with delta 2 at an error of 2.5 -> delta (|e| - delta / 2) = 3
+    _goto(page, server, "?page=loss&loss=huber&delta=2&x=2.5", "#loss-values")
+    page.wait_for_function("() => document.querySelector('#loss-values')"
+                           ".getAttribute('data-params') === '{\"delta\": 2.0}'")
+    assert float(page.get_attribute("#loss-values", "data-value")) == pytest.approx(3.0,
+                                                                                  rel=1e-15)
+    # a move writes the address, and the link the page offers opens that same view
+    old = page.get_attribute("#loss-values", "data-value")
+    _nudge(page, "loss-p0")  # delta 2 -> 2.1
+    _wait_attr(page, "#loss-values", "data-value", old)
+    page.wait_for_function("() => window.location.search.includes('delta=2.1')")
+    link = page.input_value("#share-link")
+    assert link == page.url
+    other = page.context.browser.new_page()
+    try:
+        other.goto(link)
+        other.wait_for_function("() => { const e = document.querySelector('#loss-values');"
+                                " return e && e.getAttribute('data-params') === "
+                                "'{\"delta\": 2.1}'; }")
+        # oracle: the closed form, delta 2.1 at e = 2.5: 2.1 (2.5 - 1.05)
+        assert float(other.get_attribute("#loss-values", "data-value")) == pytest.approx(
+            2.1 * (2.5 - 1.05), rel=1e-12)
+    finally:
+        other.close()
+    # the landscape page, as the issue writes it: the tab, the optimiser and its beta1
+    _goto(page, server, "?page=landscape&surface=saddle&optimizer=adam&lr=0.05", "#land-values")
+    page.wait_for_function("() => document.querySelector('#land-graph .gtitle') && "
+                           "document.querySelector('#land-graph .gtitle').textContent"
+                           ".startsWith('saddle')")
+    assert page.locator("#page .tab--selected").text_content() == "Landscape"
+    assert page.text_content("#land-beta-label") == "beta1"
+    assert "A: adam, lr 0.05, beta1 0.9" in page.text_content("#land-values")
+
+
+def test_classification_boundaries_differ_and_match_scikit_learn(page, server):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+
+    from losslab.explore import classification_data
+
+    _goto(page, server, "?page=classification", "#cls-values")
+    offsets = json.loads(page.get_attribute("#cls-values", "data-offsets"))
+    plain, weighted, focal = (offsets[k] for k in ("BCE", "BCE (class-weighted)", "focal"))
+    # at the default (1:10, separation 2, p = 0.5) the three boundaries are apart by more than
+    # 0.3 units, the width of a few points on the page
+    assert min(abs(plain - weighted), abs(plain - focal), abs(weighted - focal)) > 0.3
+    # oracle: scikit-learn's LogisticRegression with C = 1 (BCE with alpha = 1/n) and
+    # class_weight {1: pos_weight} (pos_weight multiplies the positive term), on the page's data
+    X_tr, X_te, y_tr, y_te = classification_data(10, 2.0)
+    pw = float((y_tr == 0).sum() / (y_tr == 1).sum())
+    for key, cw in (("BCE", None), ("BCE (class-weighted)", {0: 1.0, 1: pw})):
+        ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000, class_weight=cw)
+        ref.fit(X_tr, y_tr)
+        offset = -ref.intercept_[0] / np.linalg.norm(ref.coef_)
+        assert offsets[key] == pytest.approx(offset, abs=1e-5), key
+    ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(X_tr, y_tr)
+    ap = average_precision_score(y_te, ref.decision_function(X_te))
+    assert float(page.get_attribute("#cls-values", "data-ap")) == pytest.approx(ap, abs=1e-6)
+    text = page.text_content("#cls-values")
+    assert "stratified half" in text and "Weighting each positive" in text
+    fig = _figure(page, "cls-graph")
+    assert sum(t["name"].endswith("boundary") for t in fig["traces"]) == 3
+
+
+def test_the_card_of_a_loss_of_several_inputs_opens(page, server):
+    _goto(page, server, "?page=loss", "#loss-values")
+    href = page.get_attribute("#loss-others a:has-text('ctc')", "href")
+    with urllib.request.urlopen(server.rstrip("/") + href, timeout=10) as r:
+        body = r.read().decode()
+    assert r.status == 200 and "<math" in body and "ctc" in body

@@ -21,6 +21,8 @@ EXTRAS = {
     "ray": ("distributed", "ray"),
     "xarray": ("distributed", "xarray"),
     "torch": ("torch", "torch==2.13.0"),
+    "ipywidgets": ("notebook", "ipywidgets"),
+    "anywidget": ("notebook", "anywidget"),
 }
 
 

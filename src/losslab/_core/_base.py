@@ -227,6 +227,13 @@ class Loss(abc.ABC):
             ideal = params[ideal]
         return self.estimates.format(**params), check, ideal
 
+    def _repr_html_(self) -> str:
+        """The loss's card in a notebook (Jupyter, VS Code, Colab): its fields, the formulas as
+        MathML, and its value and slope along its probe."""
+        from ._card import card_html
+
+        return card_html(self)
+
     def probe(self):
         """The x axis a picture of this loss is drawn along and its curves (a ``Probe``; see
         ``_curves``): chosen from the declared task, shape rule and domains unless a loss

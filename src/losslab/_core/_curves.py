@@ -161,3 +161,46 @@ def default_probe(loss) -> Probe:
                                   np.column_stack([np.cos(x), np.sin(x)])),
                        lambda x: np.column_stack([-np.sin(x), np.cos(x)]), affine=False)])
     raise ValueError(f"{loss.name} declares no probe and the default does not describe it")
+
+
+def _flat(a, n):
+    """(n, -1) view of a per-sample array (CTC's (T, N, C) has its batch on axis 1)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim >= 2 and a.shape[0] != n:
+        a = np.moveaxis(a, 1, 0)
+    return a.reshape(n, -1)
+
+
+def along(loss, curve, *, order: int = 2):
+    """(value, slope, curvature) of ``loss`` along one probe curve, each an array over
+    ``curve.x``. The curvature is None where it is not exact from the loss's derivatives (the
+    inputs are not affine in x, or the loss offers neither an exact hessian, nor
+    Hessian-vector products, nor a tangent along one coordinate)."""
+    x = curve.x
+    n = len(x)
+    if curve.evaluate is not None:
+        v, g = curve.evaluate(loss, x)
+        return v, g, None
+    ins = curve.inputs(x)
+    v, g = loss.value_and_gradient(*ins, reduction="none")
+    g = g if isinstance(g, tuple) else (g,)
+    t = curve.tangent(x)
+    t = t if isinstance(t, tuple) else (t,)
+    slope = sum(_flat(np.asarray(gi) * ti, n).sum(axis=1) for gi, ti in zip(g, t))
+    value = _flat(v, n).sum(axis=1)
+    if order < 2 or not curve.affine or len(t) != 1:
+        return value, slope, None
+    t0 = np.asarray(t[0], dtype=np.float64)
+    info = loss.info
+    if loss.shape_rule == "same" and info.hessian == "exact":
+        h = loss.hessian(*ins, reduction="none")
+        return value, slope, _flat(np.asarray(h) * t0 * t0, n).sum(axis=1)
+    if info.hvp:
+        hv = loss.hvp(*ins, v=t0, reduction="sum")
+        hv = hv[0] if isinstance(hv, tuple) else hv
+        return value, slope, _flat(np.asarray(hv) * t0, n).sum(axis=1)
+    if info.hessian in ("exact", "diagonal") and np.all((t0 != 0).reshape(n, -1).sum(axis=1) <= 1):
+        h = loss.hessian(*ins, reduction="none")
+        h = h[0] if isinstance(h, tuple) else h
+        return value, slope, _flat(np.asarray(h) * t0 * t0, n).sum(axis=1)
+    return value, slope, None

@@ -143,6 +143,16 @@ class Advice:
 
         return figures(self)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the recommendation, how sure it is, and the ranked table."""
+        from .._core import html as H
+
+        notes = "".join(f"<li>{H.escape(n)}</li>" for n in self.notes)
+        return H.section("losslab advise", f"<p>{H.escape(self.recommendation_text)}</p>",
+                         f"<p>{H.escape(self.agreement)}</p>",
+                         H.table(self.cells(), self.columns()),
+                         f"<ul>{notes}</ul>" if notes else "")
+
     def to_html(self, title: str = "losslab advise") -> str:
         """A self-contained HTML page (figures inline)."""
         from ._figures import html_page

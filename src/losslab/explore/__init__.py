@@ -21,5 +21,16 @@ Dash is an optional extra (``pip install -e '.[explore]'``).
 """
 
 from ._app import make_app, serve
+from ._compute import classification_data
 
-__all__ = ["make_app", "serve"]
+
+def __getattr__(name):
+    # the notebook widget needs the notebook extra (ipywidgets, anywidget): imported when asked
+    if name == "LossExplorer":
+        from ._widget import LossExplorer
+
+        return LossExplorer
+    raise AttributeError(f"module 'losslab.explore' has no attribute {name!r}")
+
+
+__all__ = ["LossExplorer", "classification_data", "make_app", "serve"]

@@ -34,6 +34,17 @@ class LabResult:
         """The lab's figure (a ``matplotlib.figure.Figure``, no GUI backend needed)."""
         return self._draw(self)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the claims, the figure and the tables."""
+        from .._core import html as H
+
+        claims = "<ul>" + "".join(f"<li>{H.escape(c)}</li>" for c in self.claims) + "</ul>"
+        tables = "".join(f"<h5>{H.escape(k)}</h5>" + H.table(v, max_rows=20)
+                         for k, v in self.tables.items() if v and isinstance(v, list)
+                         and isinstance(v[0], dict))
+        return H.section(f"{self.title} (seed {self.seed})", claims, H.figure(self.figure()),
+                         tables)
+
     def to_dict(self) -> dict:
         return json_types({"lab": self.name, "title": self.title, "seed": self.seed,
                        "seconds": self.seconds, "setup": self.setup, "claims": self.claims,

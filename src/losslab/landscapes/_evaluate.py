@@ -107,6 +107,21 @@ class Landscape:
         self._check_complete()
         return _plot.plotly_figure(self, **kwargs)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the surface (contour and 3D) and its numbers."""
+        from .._core import html as H
+
+        if self.missing:
+            return H.section(f"Landscape of {self.loss} (incomplete)",
+                             f"<p>{self.missing} grid points are not computed yet.</p>")
+        shape = " x ".join(str(n) for n in self.values.shape)
+        coords, low = self.argmin()
+        rows = [("grid", shape), ("method", self.method), ("seconds", float(self.seconds)),
+                ("lowest grid point", ", ".join(f"{c:.4g}" for c in coords)),
+                ("lowest value", float(low)), ("highest value", float(np.max(self.values)))]
+        return H.section(f"Landscape of {self.loss} over the plane {self.plane.kind}",
+                         H.table(rows, ["", ""]), H.figure(self.figure()))
+
     def to_dict(self) -> dict:
         return {"alpha": self.alpha.tolist(), "beta": None if self.beta is None else self.beta.tolist(),
                 "values": np.where(np.isfinite(self.values), self.values, np.nan).tolist(),

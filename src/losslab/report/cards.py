@@ -14,53 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import Loss, get, names
+from .._core import Loss, along, get, names
+from .._core import card_rows as loss_card_rows
 
 __all__ = ["probe", "along", "card_rows", "card_text", "card_figure", "gallery_figure",
            "variants", "distinct_curves"]
-
-
-def _flat(a, n):
-    """(n, -1) view of a per-sample array (CTC's (T, N, C) has its batch on axis 1)."""
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim >= 2 and a.shape[0] != n:
-        a = np.moveaxis(a, 1, 0)
-    return a.reshape(n, -1)
-
-
-def along(loss: Loss, curve, *, order: int = 2):
-    """(value, slope, curvature) of ``loss`` along one probe curve, each an array over
-    ``curve.x``. The curvature is None where it is not exact from the loss's derivatives (the
-    inputs are not affine in x, or the loss offers neither an exact hessian, nor
-    Hessian-vector products, nor a tangent along one coordinate)."""
-    x = curve.x
-    n = len(x)
-    if curve.evaluate is not None:
-        v, g = curve.evaluate(loss, x)
-        return v, g, None
-    ins = curve.inputs(x)
-    v, g = loss.value_and_gradient(*ins, reduction="none")
-    g = g if isinstance(g, tuple) else (g,)
-    t = curve.tangent(x)
-    t = t if isinstance(t, tuple) else (t,)
-    slope = sum(_flat(np.asarray(gi) * ti, n).sum(axis=1) for gi, ti in zip(g, t))
-    value = _flat(v, n).sum(axis=1)
-    if order < 2 or not curve.affine or len(t) != 1:
-        return value, slope, None
-    t0 = np.asarray(t[0], dtype=np.float64)
-    info = loss.info
-    if loss.shape_rule == "same" and info.hessian == "exact":
-        h = loss.hessian(*ins, reduction="none")
-        return value, slope, _flat(np.asarray(h) * t0 * t0, n).sum(axis=1)
-    if info.hvp:
-        hv = loss.hvp(*ins, v=t0, reduction="sum")
-        hv = hv[0] if isinstance(hv, tuple) else hv
-        return value, slope, _flat(np.asarray(hv) * t0, n).sum(axis=1)
-    if info.hessian in ("exact", "diagonal") and np.all((t0 != 0).reshape(n, -1).sum(axis=1) <= 1):
-        h = loss.hessian(*ins, reduction="none")
-        h = h[0] if isinstance(h, tuple) else h
-        return value, slope, _flat(np.asarray(h) * t0 * t0, n).sum(axis=1)
-    return value, slope, None
 
 
 def probe(loss: Loss):
@@ -81,32 +39,9 @@ def variants(name):
 
 
 def card_rows(loss) -> list[tuple[str, str]]:
-    """The card's fields, as (field, value) pairs: what ``losslab show`` prints."""
-    loss = get(loss) if isinstance(loss, str) else loss
-    info = loss.info
-    two_inputs = info.inputs == ("y_true", "y_pred")
-    return [
-        ("repr", repr(loss)),
-        ("aliases", ", ".join(info.aliases) or "-"),
-        ("task", info.task),
-        ("loss", info.formula),
-        ("loss (LaTeX)", info.formula_latex),
-        ("gradient", info.gradient),
-        ("gradient (LaTeX)", info.gradient_latex),
-        ("inputs", ", ".join(info.inputs) + f" (differentiable: {', '.join(info.differentiable)})"),
-        ("y_true" if two_inputs else "other inputs", info.y_true_domain),
-        ("y_pred" if two_inputs else "differentiable inputs", info.y_pred_domain),
-        ("activation", info.activation),
-        (f"convex in {' and '.join(info.differentiable)}", info.convex),
-        ("not differentiable", info.nondifferentiable),
-        ("hessian", info.hessian),
-        ("unreduced value", ("one per sample (sums the class axis)" if two_inputs else
-                             "one per sample") if info.reduces_class_axis else "one per element"),
-        ("outliers", info.outlier_sensitivity),
-        ("noise model", info.noise_model or "-"),
-        ("convention", info.convention),
-        ("references", "\n".join(info.references)),
-    ]
+    """The card's fields, as (field, value) pairs, of a loss or a loss name: what ``losslab
+    show`` prints."""
+    return loss_card_rows(get(loss) if isinstance(loss, str) else loss)
 
 
 def card_text(name) -> str:

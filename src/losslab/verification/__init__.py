@@ -66,6 +66,22 @@ class VerificationReport:
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: one row per loss setting, its largest errors and its verdict."""
+        from .._core import html as H
+
+        cols = ["loss", "oracle", "cases", "value error", "gradient error", "fd gradient error",
+                "fd hessian error", "ok"]
+        rows = [[r.name, r.oracle, r.cases, r.value_error if r.value_error is not None else "-",
+                 r.gradient_error if r.gradient_error is not None else "-",
+                 r.fd_gradient_error,
+                 r.fd_hessian_error if r.fd_hessian_error is not None else "-",
+                 "yes" if r.ok else "; ".join(r.failures)] for r in self.rows]
+        verdict = "every check passed" if self.ok else "some checks FAILED"
+        return H.section(f"losslab verify: {len(self.rows)} settings, {verdict} "
+                         f"(PyTorch {self.torch_version or 'not installed'}, seed {self.seed})",
+                         H.table(rows, cols, max_rows=200))
+
     def to_dict(self) -> dict:
         return {"ok": self.ok, "torch_version": self.torch_version, "n_cases": self.n_cases,
                 "seed": self.seed, "torch_rtol": TORCH_RTOL, "fd_rtol": FD_RTOL,
