@@ -470,3 +470,63 @@ def test_the_card_of_a_loss_of_several_inputs_opens(page, server):
     with urllib.request.urlopen(server.rstrip("/") + href, timeout=10) as r:
         body = r.read().decode()
     assert r.status == 200 and "<math" in body and "ctc" in body
+
+
+# ---- the address, without a browser -------------------------------------------------------------
+def test_every_page_state_survives_its_address():
+    from losslab.explore import address, default_state, state_from_address
+
+    base = default_state()
+    cases = [
+        {"page": "loss", "loss": "tversky", "params": {"alpha": 0.3, "beta": 0.7, "smooth": 1.0},
+         "x": 0.5, "overlay": ["dice"]},
+        {"page": "regression", "outliers": 7, "size": 45.0, "quantile": 0.85},
+        {"page": "classification", "ratio": 25, "separation": 3.5, "gamma": 1.0,
+         "alpha": 0.6, "threshold": 0.3},
+        {"page": "landscape", "surface": "rosenbrock", "steps": 250, "optimizer": "adam",
+         "lr": 0.02, "beta": 0.8, "optimizer2": "momentum", "lr2": 0.001, "beta2": 0.95,
+         "start": [-1.5, 2.5]},
+    ]
+    for change in cases:
+        st = {**base, **change}
+        back = state_from_address(address(st), base)
+        for key, value in change.items():
+            assert back[key] == value, (change["page"], key, back[key], value)
+        assert address(back) == address(st)
+
+
+def test_a_bad_address_is_ignored_or_clamped_never_an_error():
+    from losslab.explore import default_state, state_from_address
+
+    base = default_state()
+    st = state_from_address("?page=nope&loss=zzz&delta=abc&lr=99&steps=-5&surface=moon"
+                            "&optimizer=sgd&x0=1e300&y0=nan&overlay=ctc", base)
+    assert st["page"] == base["page"] and st["loss"] == base["loss"]
+    assert st["params"] == {} and st["lr"] == 0.5 and st["steps"] == 10  # clamped into range
+    assert st["surface"] == base["surface"] and st["optimizer"] == base["optimizer"]
+    assert st["start"] == base["start"]  # y0 is not a number: the start is kept
+    assert st["overlay"] == []  # ctc is no loss of huber's axis
+    st = state_from_address("?page=loss&loss=focal&gamma=99", base)
+    assert st["params"] == {"gamma": 5.0}  # focal's gamma control ends at 5
+
+
+def test_a_click_on_the_surface_starts_both_optimisers_there(page, server):
+    from losslab import landscapes as L
+    from losslab import optim
+
+    _goto(page, server, "?page=landscape", "#land-values")
+    _figure(page, "land-graph")
+    old = page.get_attribute("#land-values", "data-start")
+    x, y = _pixel(page, "land-graph", 1.5, 1.2)  # away from both default paths
+    page.mouse.click(x, y)
+    page.wait_for_function("(o) => document.querySelector('#land-values')"
+                           ".getAttribute('data-start') !== o", arg=old)
+    start = json.loads(page.get_attribute("#land-values", "data-start"))
+    # the click lands on the surface's grid (81 x 81 over the bounds): within one cell
+    assert abs(start[0] - 1.5) < 0.05 and abs(start[1] - 1.2) < 0.05
+    assert f"x0={start[0]:.6g}" in page.url
+    # oracle: losslab's gradient descent run here from the new start
+    s = L.get_surface("double_well")
+    path = optim.minimize(s.value_and_grad, start, optim.GradientDescent(0.05), steps=100)
+    page.wait_for_function("(v) => document.querySelector('#land-values')"
+                           ".getAttribute('data-final') === v", arg=repr(float(path.values[-1])))

@@ -156,5 +156,8 @@ class LossExplorer:
                               f"curvature {curv}")
         return self
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self):
+        """Shown as its widget (the notebook displays ``widget``)."""
+        from IPython.display import display
+
+        display(self.widget)
