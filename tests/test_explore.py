@@ -74,9 +74,22 @@ def page(server, browser):
 
 
 def _nudge(page, slider_id, key="ArrowRight"):
+    """One keyboard step of a slider. On a busy machine a key pressed while the page is still
+    wiring the slider up can be lost: the press is repeated (up to 3 times) until the slider's
+    value has moved, so that a test waits for the page's answer, never for a lost key."""
     thumb = page.locator(f"#{slider_id} [role=slider]")
-    thumb.focus()
-    page.keyboard.press(key)
+    before = thumb.get_attribute("aria-valuenow")
+    for _ in range(3):
+        thumb.focus()
+        page.keyboard.press(key)
+        try:
+            page.wait_for_function(
+                "([s, o]) => document.querySelector(s).getAttribute('aria-valuenow') !== o",
+                arg=[f"#{slider_id} [role=slider]", before], timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: press again
+            continue
+    raise AssertionError(f"the slider {slider_id} did not move")
 
 
 def _wait_attr(page, selector, attr, old):
@@ -530,3 +543,13 @@ def test_a_click_on_the_surface_starts_both_optimisers_there(page, server):
     path = optim.minimize(s.value_and_grad, start, optim.GradientDescent(0.05), steps=100)
     page.wait_for_function("(v) => document.querySelector('#land-values')"
                            ".getAttribute('data-final') === v", arg=repr(float(path.values[-1])))
+
+
+def test_an_address_without_a_point_puts_it_on_the_loss_axis():
+    from losslab.explore import default_state, state_from_address
+
+    # the default point (an error of 2) is off a probability axis: the point moves onto it
+    st = state_from_address("?page=loss&loss=tversky", default_state())
+    assert 0.02 <= st["x"] <= 0.98
+    st = state_from_address("?page=loss&loss=dice&x=7", default_state())
+    assert st["x"] == 0.98

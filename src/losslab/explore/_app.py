@@ -98,9 +98,10 @@ def loss_figure(name, params, x0, overlay):
                                      legendgroup="point x", showlegend=col == 1,
                                      marker={"color": "black", "size": 9}), row=1, col=col)
     if main["curvature"] is None:
+        lo, hi = fig.layout.xaxis3.domain
         fig.add_annotation(text="no exact curvature along this axis:<br>the loss offers no "
                            "Hessian-vector product<br>here, or the axis is not a line",
-                           xref="x3 domain", yref="y3 domain", x=0.5, y=0.5, showarrow=False)
+                           xref="paper", yref="paper", x=(lo + hi) / 2, y=0.5, showarrow=False)
     for col, title in enumerate(panels, start=1):
         fig.update_xaxes(title_text=main["xlabel"], row=1, col=col)
         fig.update_yaxes(title_text=title, row=1, col=col)
@@ -304,6 +305,7 @@ def make_app():
 
     app.layout = html.Div([
         dcc.Location(id="url", refresh=False),
+        dcc.Store(id="url-written", data=None),
         html.H2("losslab explore"),
         html.Div([html.Span("Link to this view: "),
                   dcc.Input(id="share-link", readOnly=True, style={"width": "70%"}),
@@ -325,13 +327,20 @@ def make_app():
                        Output("land-beta-label", "children"), Output("land-beta", "disabled"),
                        Output("land-beta2-label", "children"), Output("land-beta2", "disabled")]
 
+    n_out = 1 + len(SYNC) + len(config_outputs)
+
     @app.callback(Output("url", "search"), *[Output(c, p) for _, c, p in SYNC], *config_outputs,
+                  Output("url-written", "data"),
                   Input("url", "search"), *[Input(c, p) for _, c, p in SYNC],
-                  Input("land-graph", "clickData"))
+                  Input("land-graph", "clickData"), State("url-written", "data"))
     def sync(search, *values):
-        click = values[-1]
-        ui = dict(zip([k for k, _, _ in SYNC], values[:-1]))
+        click, written = values[-2], values[-1]
+        ui = dict(zip([k for k, _, _ in SYNC], values[:-2]))
         trigger = dash.ctx.triggered_id
+        if trigger == "url" and search == written:
+            # the echo of the address this callback wrote: the controls may have moved on since,
+            # and restoring it would pull them back
+            return [dash.no_update] * (n_out + 1)
         current = _state_from_ui(ui)
         if trigger in (None, "url"):
             new = S.parse(search, current)
@@ -366,6 +375,7 @@ def make_app():
         for opt_key in ("optimizer", "optimizer2"):
             name = C.BETA_NAME[new[opt_key]]
             out += [name or "momentum (not used by gradient descent)", name is None]
+        out.append(address)
         return out
 
     app.clientside_callback(

@@ -75,7 +75,11 @@ def parse(search: str | None, current: dict) -> dict:
     if q.get("loss") in {n for ns in C.grouped().values() for n in ns}:
         if q["loss"] != st["loss"]:
             st["params"] = {}
+            if "x" not in q:
+                st["x"] = C.default_x(q["loss"])
         st["loss"] = q["loss"]
+    lo, hi = C.axis(st["loss"])[1]
+    st["x"] = min(max(float(st["x"]), lo), hi)
     for param, c, _ in C.controls(st["loss"]):
         if param in q:
             v = _parse(q[param], float, (c.low, c.high))
