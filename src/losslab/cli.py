@@ -603,6 +603,119 @@ def _csv_cell(v):
     return v
 
 
+exercise_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                           help="The course's exercises, checked with the mistake named.")
+app.add_typer(exercise_app, name="exercise")
+
+
+def _exercise_or_exit(name: str):
+    from .exercises import get_exercise
+
+    try:
+        return get_exercise(name)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _seed(seed: Optional[str]):
+    """A learner's seed: an integer, or any other text (a learner id)."""
+    if seed is None:
+        return None
+    try:
+        return int(seed)
+    except ValueError:
+        return seed
+
+
+@exercise_app.command("list")
+def exercise_list(
+    fmt: str = typer.Option("auto", "--format", help="auto, table, csv or json"),
+) -> None:
+    """List the exercises: name, what it asks, and the chapter it comes from."""
+    from .exercises import EXERCISES
+
+    if fmt not in ("auto", "table", "csv", "json"):
+        _fail(f"--format must be auto, table, csv or json, got {fmt!r}")
+    rows = [[e.name, e.title, e.source] for e in EXERCISES.values()]
+    _emit(rows, ["exercise", "asks for", "from"], fmt, f"{len(rows)} exercises",
+          droppable=("from",))
+
+
+@exercise_app.command("show")
+def exercise_show(
+    name: str = typer.Argument(..., help="the exercise"),
+    seed: Optional[str] = typer.Option(None, help="the learner's seed or id: their own "
+                                       "hyperparameters and hidden cases"),
+) -> None:
+    """Print an exercise's statement, with the learner's hyperparameters and signature."""
+    ex = _exercise_or_exit(name)
+    typer.echo(ex.text(_seed(seed)))
+
+
+def _print_check(res: dict) -> None:
+    head = (f"{res['exercise']}: {'passed' if res['passed'] else 'not passed'}, score "
+            f"{res['score']:.2f}")
+    console.print(head, style="bold green" if res["passed"] else "bold red", highlight=False)
+    if res["groups"]:
+        console.print("cases: " + ", ".join(f"{g} {a}/{b}" for g, (a, b)
+                                            in res["groups"].items()), highlight=False)
+    for f in res["findings"]:
+        console.print(f"- {f}", highlight=False, markup=False)
+
+
+@exercise_app.command("check")
+def exercise_check(
+    name: str = typer.Argument(..., help="the exercise"),
+    file: Path = typer.Argument(..., help="the learner's Python file"),
+    function: Optional[str] = typer.Option(None, help="the function to check (default: the "
+                                           "exercise's name)"),
+    seed: Optional[str] = typer.Option(None, help="the learner's seed or id"),
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Check a learner's function on the exercise's hidden cases, in a child process with a
+    time limit. Exit 0: passed; 1: not passed (the findings say why); 2: bad usage."""
+    from .exercises import check_file
+
+    _exercise_or_exit(name)
+    if fmt not in ("text", "json"):
+        _fail(f"--format must be text or json, got {fmt!r}")
+    if not file.is_file():
+        _fail(f"no file {str(file)!r}")
+    res = check_file(name, file, function=function, seed=_seed(seed))
+    if fmt == "json":
+        typer.echo(json.dumps(res, indent=2))
+    else:
+        _print_check(res)
+    raise typer.Exit(0 if res["passed"] else 1)
+
+
+@exercise_app.command("grade")
+def exercise_grade(
+    folder: Path = typer.Argument(..., help="a folder of submissions: one .py file per learner, "
+                                  "the file's name the learner's id"),
+    exercise: str = typer.Option(..., "--exercise", help="the exercise"),
+    out: Path = typer.Option(Path("grades.csv"), "--out", help="the CSV to write"),
+    function: Optional[str] = typer.Option(None, help="the function to check (default: the "
+                                           "exercise's name)"),
+) -> None:
+    """Check every submission in a folder (each learner with their own hidden cases, seeded by
+    the file's name) and write a CSV: learner, score, passed, findings."""
+    from .exercises import grade_folder
+
+    _exercise_or_exit(exercise)
+    if not folder.is_dir():
+        _fail(f"no folder {str(folder)!r}")
+    _check_out_file(out, "--out")
+    try:
+        rows = grade_folder(folder, exercise, out, function=function)
+    except ValueError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write --out {str(out)!r}: {exc.strerror or exc}")
+    passed = sum(r["passed"] == "yes" for r in rows)
+    console.print(f"{len(rows)} submissions, {passed} passed; wrote {out}", highlight=False)
+
+
 @app.command()
 @_extras_named
 def explore(
