@@ -117,11 +117,14 @@ def test_a_function_that_loops_is_stopped_outside_the_main_thread_too():
             pass
 
     box = {}
+    before = threading.active_count()
     t = threading.Thread(target=lambda: box.update(res=E.check("mse", forever, time_limit=0.5)))
     t.start()
     t.join(30)
     assert not t.is_alive()
     assert any("did not return within 0.5 s" in f for f in box["res"].findings)
+    # the learner's loop was stopped, not left running in the background
+    assert threading.active_count() == before
 
 
 def test_an_unknown_exercise_is_a_clear_error():
