@@ -105,7 +105,7 @@ def _perfect(loss, y_true):
     if info.task == "regression":
         if getattr(loss, "log_input", True) is False:
             return y_true - loss.eps  # argmin of r - y log(r + eps)
-        if getattr(loss, "log_input", False):
+        if info.activation.startswith("exp"):  # y_pred is the log of the mean (a log link)
             return np.log(y_true)
         return y_true.copy()
     if loss.reduces_class_axis and y_true.ndim == 1:  # class indices -> one-hot rows
@@ -124,8 +124,8 @@ def _hard(loss, rng, n):
         y_true = np.round(y_true)  # hard labels, where perfection is attainable
         if y_true.ndim == 2:
             y_true = np.eye(y_true.shape[1])[np.argmax(y_true, axis=1)]
-    if hasattr(loss, "log_input"):
-        y_true = y_true + 1.0  # positive counts: log(0) is no prediction, rate 0 a boundary
+    if hasattr(loss, "log_input") or loss.info.activation.startswith("exp"):
+        y_true = y_true + 1.0  # positive targets: log(0) is no prediction, rate 0 a boundary
     return y_true
 
 

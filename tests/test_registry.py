@@ -17,6 +17,8 @@ CATALOGUE = [
     "categorical_hinge", "poly1", "multilabel_soft_margin",
     "cosine_distance", "cosine_embedding", "contrastive", "triplet", "margin_ranking",
     "gaussian_nll", "dice", "tversky", "ntxent", "ctc",
+    # robust and deviance losses
+    "pseudo_huber", "cauchy", "geman_mcclure", "welsch", "expectile", "tweedie", "gamma",
 ]
 
 

@@ -226,7 +226,8 @@ def _gallery(ctx):
     for name in names():
         card_blocks += [_text("h4", name), {"kind": "fields", "rows": _card_fields(name)}]
         if not ctx.quick:
-            card_blocks.append(ctx.figure(cards.card_figure(name), f"card-{name}", dpi=70))
+            # 60 dpi: one card a small picture, so that the page of every card stays light
+            card_blocks.append(ctx.figure(cards.card_figure(name), f"card-{name}", dpi=60))
     return blocks + [_details(f"the {len(names())} loss cards", card_blocks)]
 
 

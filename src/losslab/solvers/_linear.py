@@ -59,13 +59,14 @@ class LinearFit:
 
 def solver_for(loss, head: str = "identity") -> str:
     """The exact solver for a linear model with ``loss`` behind ``head``: ``"lp"`` for the
-    piecewise-linear losses, ``"newton"`` where the hessian (or its product) is exact, else
-    ``"lbfgs"``."""
+    piecewise-linear losses, ``"newton"`` where the hessian (or its product) is exact and the
+    loss convex, else ``"lbfgs"`` (a non-convex loss, such as the redescending ones, has
+    negative curvature where Newton's step is no descent: L-BFGS finds a local minimum)."""
     if head != "identity":
         return "lbfgs"
     if loss.name in LP_LOSSES and lp_form(loss) is not None:
         return "lp"
-    if loss.info.hvp:
+    if loss.info.hvp and loss.info.convex.startswith("yes"):
         return "newton"
     return "lbfgs"
 

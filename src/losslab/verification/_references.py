@@ -96,6 +96,54 @@ def _poisson_nll(torch, loss, yt, yp, r):
         yp, yt, log_input=loss.log_input, full=loss.full, eps=loss.eps, reduction=r)
 
 
+@_oracle("pseudo_huber")
+def _pseudo_huber(torch, loss, yt, yp, r):
+    d = loss.delta
+    return _mean_or(torch, d * d * (torch.sqrt(1 + ((yp - yt) / d) ** 2) - 1), r)
+
+
+@_oracle("cauchy")
+def _cauchy(torch, loss, yt, yp, r):
+    return _mean_or(torch, torch.log(1 + 0.5 * ((yp - yt) / loss.c) ** 2), r)
+
+
+@_oracle("geman_mcclure")
+def _geman_mcclure(torch, loss, yt, yp, r):
+    z = ((yp - yt) / loss.c) ** 2
+    return _mean_or(torch, 2 * z / (z + 4), r)
+
+
+@_oracle("welsch")
+def _welsch(torch, loss, yt, yp, r):
+    return _mean_or(torch, 1 - torch.exp(-0.5 * ((yp - yt) / loss.c) ** 2), r)
+
+
+@_oracle("expectile")
+def _expectile(torch, loss, yt, yp, r):
+    w = torch.where(yt > yp, torch.full_like(yt, loss.tau), torch.full_like(yt, 1 - loss.tau))
+    return _mean_or(torch, w * (yp - yt) ** 2, r)
+
+
+def _half_tweedie(torch, y, raw, p):
+    mu = torch.exp(raw)
+    if p == 1.0:
+        return torch.special.xlogy(y, y) - y * raw - y + mu
+    if p == 2.0:
+        return torch.log(mu / y) + y / mu - 1
+    return (torch.where(y > 0, y, torch.ones_like(y)) ** (2 - p) * (y > 0) / ((1 - p) * (2 - p))
+            - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+
+
+@_oracle("tweedie")
+def _tweedie(torch, loss, yt, yp, r):
+    return _mean_or(torch, _half_tweedie(torch, yt, yp, float(loss.power)), r)
+
+
+@_oracle("gamma")
+def _gamma(torch, loss, yt, yp, r):
+    return _mean_or(torch, _half_tweedie(torch, yt, yp, 2.0), r)
+
+
 def _asym_weight(torch, loss, yt, yp):
     e = yp - yt
     return torch.where(e < 0, torch.full_like(e, loss.under), torch.full_like(e, loss.over))
