@@ -553,3 +553,11 @@ def test_an_address_without_a_point_puts_it_on_the_loss_axis():
     assert 0.02 <= st["x"] <= 0.98
     st = state_from_address("?page=loss&loss=dice&x=7", default_state())
     assert st["x"] == 0.98
+
+
+def test_no_two_losses_of_a_task_share_a_colour():
+    from losslab.explore import colour, grouped
+
+    for task, names in grouped().items():
+        colours = [colour(n) for n in names]
+        assert len(set(colours)) == len(colours), task

@@ -21,7 +21,7 @@ Dash is an optional extra (``pip install -e '.[explore]'``).
 """
 
 from ._app import make_app, serve
-from ._compute import classification_data
+from ._compute import classification_data, colour, grouped
 from ._state import defaults as default_state
 from ._state import encode as address
 from ._state import parse as state_from_address
@@ -36,5 +36,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'losslab.explore' has no attribute {name!r}")
 
 
-__all__ = ["LossExplorer", "address", "classification_data", "default_state", "make_app",
-           "serve", "state_from_address"]
+__all__ = ["LossExplorer", "address", "classification_data", "colour", "default_state", "grouped",
+           "make_app", "serve", "state_from_address"]

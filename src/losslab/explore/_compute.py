@@ -23,10 +23,13 @@ from ..landscapes import SURFACES, get_surface
 from ..report.cards import along
 
 TASK_ORDER = ("regression", "binary", "multiclass", "multilabel", "segmentation", "embedding")
-# one colour per loss, the same on every panel: Plotly's qualitative palette, indexed by the
-# loss's place in its task (no two losses of a task, the only ones drawn together, share one)
+# one colour per loss, the same on every panel: Plotly's qualitative palettes (D3's ten, then
+# Dark24's), indexed by the loss's place in its task: no two losses of a task, the only ones
+# drawn together, share one (a test holds every task to that)
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939")
+           "#17becf", "#bcbd22", "#7f7f7f", "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D",
+           "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B", "#511CFB", "#00A08B",
+           "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE", "#862A16", "#A777F1")
 
 
 def num(value, digits: int = 6) -> str:
