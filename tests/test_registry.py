@@ -19,6 +19,7 @@ CATALOGUE = [
     "gaussian_nll", "dice", "tversky", "ntxent", "ctc",
     # robust and deviance losses
     "pseudo_huber", "cauchy", "geman_mcclure", "welsch", "expectile", "tweedie", "gamma",
+    "brier",
 ]
 
 

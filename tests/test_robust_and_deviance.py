@@ -165,3 +165,27 @@ def test_expectile_estimates_the_expectile():
     x = rng.normal(size=20)
     assert float(ll.get("expectile", tau=0.5)(np.zeros(20), x)) == pytest.approx(
         0.5 * float(ll.get("mse")(np.zeros(20), x)), rel=1e-15)
+
+
+def test_brier_is_scikit_learns_brier_score_loss_and_a_proper_score():
+    from sklearn.metrics import brier_score_loss
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 300)
+    p = rng.uniform(0, 1, 300)
+    w = rng.uniform(0.5, 2.0, 300)
+    # oracle: scikit-learn's brier_score_loss, with and without sample weights, to 1e-15
+    assert float(ll.get("brier")(y, p)) == pytest.approx(brier_score_loss(y, p), rel=1e-15)
+    assert float(ll.get("brier")(y, p, sample_weight=w)) == pytest.approx(
+        brier_score_loss(y, p, sample_weight=w), rel=1e-14)
+    z = np.log(p / (1 - p))
+    assert float(ll.get("brier", from_logits=True)(y, z)) == pytest.approx(
+        brier_score_loss(y, p), rel=1e-12)
+    # proper: for labels drawn with probability q, the expected score is least at p = q
+    q = 0.3
+    grid = np.linspace(0.01, 0.99, 99)
+    expected = q * (1 - grid) ** 2 + (1 - q) * grid ** 2
+    ours = [q * float(ll.get("brier")([1.0], [g])) + (1 - q) * float(ll.get("brier")([0.0], [g]))
+            for g in grid]
+    np.testing.assert_allclose(ours, expected, rtol=1e-14)
+    assert grid[int(np.argmin(ours))] == pytest.approx(q)

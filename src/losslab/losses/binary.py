@@ -165,6 +165,74 @@ class BCE(_ProbabilityLoss):
         return value, grad, hess
 
 
+@register
+class Brier(_ProbabilityLoss):
+    """Brier score as a loss: the squared error of a predicted probability.
+
+    Unreduced, with ``p = y_pred`` (or ``p = sigmoid(y_pred)`` with ``from_logits=True``):
+    ``(p - y)^2``. On probabilities: gradient ``2 (p - y)``, hessian 2. On logits: gradient
+    ``2 (p - y) p (1 - p)``, hessian ``2 p (1 - p) (p (1 - p) + (p - y)(1 - 2 p))`` (negative
+    where a confident prediction is wrong: not convex in the logit). A strictly proper scoring
+    rule: its minimiser is the true probability. The mean equals scikit-learn's
+    ``brier_score_loss``.
+
+    >>> import losslab as ll
+    >>> float(ll.get("brier")([1.0, 0.0], [0.8, 0.4]))
+    0.1
+    """
+
+    name = "brier"
+    aliases = ("brier_score",)
+    estimates = "a calibrated probability"
+    estimate_check = ("calibration_error", 0.0)
+    verify_settings = ({}, {"from_logits": True})
+    torch_reference = "formula (p - y)^2 (p = sigmoid(y_pred) on logits)"
+    summary = "The squared error of a probability: a proper scoring rule that never explodes."
+    formula = "(p - y)^2, p = y_pred (or sigmoid(y_pred) with from_logits=True)"
+    formula_latex = r"(p-y)^2"
+    gradient_formula = "2 (p - y) (times p (1 - p) on logits)"
+    gradient_latex = r"2(p-y)"
+    convex = "yes in the probability; no in the logit"
+    outlier_sensitivity = "bounded: at most 1 per sample, even when confidently wrong"
+    convention = "scikit-learn brier_score_loss (binary, mean over samples); Brier's 1950 form"
+    references = ("Brier, Verification of Forecasts Expressed in Terms of Probability, "
+                  "Monthly Weather Review 78 (1950)",)
+
+    def __init__(self, *, from_logits=False, check_finite=True):
+        super().__init__(check_finite=check_finite)
+        self.from_logits = V.check_bool(from_logits, "from_logits")
+
+    def _y_true_domain(self):
+        return V.Interval(0.0, 1.0, note="labels or soft labels")
+
+    def sample_inputs(self, rng, n=8):
+        y_true = rng.integers(0, 2, size=n).astype(float)
+        soft = rng.random(n) < 0.25
+        y_true[soft] = rng.random(int(soft.sum()))
+        return y_true, self._random_probabilities(rng, n)
+
+    def _kernel(self, xp, inputs, order):
+        y, y_pred = inputs
+        grad = hess = None
+        if not self.from_logits:
+            d = y_pred - y
+            value = d * d
+            if order >= 1:
+                grad = 2.0 * d
+            if order >= 2:
+                hess = xp.full(d.shape, 2.0, dtype=d.dtype)
+            return value, grad, hess
+        p, q = M.sigmoid_pair(xp, y_pred)  # sigmoid(x) and 1 - sigmoid(x), each accurate
+        d = p - y
+        value = d * d
+        if order >= 1:
+            pq = p * q
+            grad = 2.0 * d * pq
+            if order >= 2:
+                hess = 2.0 * pq * (pq + d * (q - p))
+        return value, grad, hess
+
+
 def _check_pos_weight(value):
     """None, a positive number, or one positive weight per column (torch's per-class rule)."""
     if value is None or np.ndim(value) == 0:

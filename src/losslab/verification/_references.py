@@ -144,6 +144,12 @@ def _gamma(torch, loss, yt, yp, r):
     return _mean_or(torch, _half_tweedie(torch, yt, yp, 2.0), r)
 
 
+@_oracle("brier")
+def _brier(torch, loss, yt, yp, r):
+    p = torch.sigmoid(yp) if loss.from_logits else yp
+    return _mean_or(torch, (p - yt) ** 2, r)
+
+
 def _asym_weight(torch, loss, yt, yp):
     e = yp - yt
     return torch.where(e < 0, torch.full_like(e, loss.under), torch.full_like(e, loss.over))
