@@ -51,8 +51,21 @@ class _ProbabilityLoss(Loss):
         return logits if self.from_logits else 1.0 / (1.0 + np.exp(-np.clip(logits, -3.5, 3.5)))
 
 
+class _SoftLabels(_ProbabilityLoss):
+    """Probability losses that take hard or soft labels in [0, 1] (bce, brier)."""
+
+    def _y_true_domain(self):
+        return V.Interval(0.0, 1.0, note="labels or soft labels")
+
+    def sample_inputs(self, rng, n=8):
+        y_true = rng.integers(0, 2, size=n).astype(float)
+        soft = rng.random(n) < 0.25
+        y_true[soft] = rng.random(int(soft.sum()))
+        return y_true, self._random_probabilities(rng, n)
+
+
 @register
-class BCE(_ProbabilityLoss):
+class BCE(_SoftLabels):
     """Binary cross-entropy.
 
     Domain: y_true in [0, 1] (soft labels allowed); y_pred probabilities in [0, 1], or logits with
@@ -120,15 +133,6 @@ class BCE(_ProbabilityLoss):
         self.label_smoothing = V.check_scalar(label_smoothing, "label_smoothing", ge=0, le=1)
         self.eps = V.check_scalar(eps, "eps", gt=0, lt=0.5, allow_none=True)
 
-    def _y_true_domain(self):
-        return V.Interval(0.0, 1.0, note="labels or soft labels")
-
-    def sample_inputs(self, rng, n=8):
-        y_true = rng.integers(0, 2, size=n).astype(float)
-        soft = rng.random(n) < 0.25
-        y_true[soft] = rng.random(int(soft.sum()))
-        return y_true, self._random_probabilities(rng, n)
-
     def _kernel(self, xp, inputs, order):
         y, y_pred = inputs
         s = self.label_smoothing
@@ -166,7 +170,7 @@ class BCE(_ProbabilityLoss):
 
 
 @register
-class Brier(_ProbabilityLoss):
+class Brier(_SoftLabels):
     """Brier score as a loss: the squared error of a predicted probability.
 
     Unreduced, with ``p = y_pred`` (or ``p = sigmoid(y_pred)`` with ``from_logits=True``):
@@ -201,15 +205,6 @@ class Brier(_ProbabilityLoss):
     def __init__(self, *, from_logits=False, check_finite=True):
         super().__init__(check_finite=check_finite)
         self.from_logits = V.check_bool(from_logits, "from_logits")
-
-    def _y_true_domain(self):
-        return V.Interval(0.0, 1.0, note="labels or soft labels")
-
-    def sample_inputs(self, rng, n=8):
-        y_true = rng.integers(0, 2, size=n).astype(float)
-        soft = rng.random(n) < 0.25
-        y_true[soft] = rng.random(int(soft.sum()))
-        return y_true, self._random_probabilities(rng, n)
 
     def _kernel(self, xp, inputs, order):
         y, y_pred = inputs
